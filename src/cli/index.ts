@@ -1,0 +1,1 @@
+export { OpsCommand, asOpsError, type OpsArgs, type OpsFlags } from './ops-command.js'

@@ -1,0 +1,27 @@
+export { ExitCode, OpsError, badInput, environmentError, isOpsError, type OpsErrorOptions } from './errors.js'
+export { REDACTED, isSecretKey, redactText, redactValue } from './redact.js'
+export { formatBytes, formatDuration, parseDuration, parsePercent, parseSize } from './units.js'
+export { fixedClock, systemClock, type Clock } from './clock.js'
+export { configJsonSchema, configSchema, type Config } from './config-schema.js'
+export {
+  CONFIG_FILE_NAME,
+  STATE_DIR_NAME,
+  configLeaves,
+  envNameOf,
+  findConfigFile,
+  loadConfig,
+  type LoadConfigOptions,
+  type Settings,
+} from './config.js'
+export {
+  createProgress,
+  isInteractive,
+  palette,
+  renderTable,
+  sparkline,
+  stripAnsi,
+  type Column,
+  type Palette,
+  type Progress,
+  type TerminalStream,
+} from './output.js'

@@ -1,0 +1,102 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { environmentError } from '../core/index.js'
+import { canConnect } from './probe.js'
+
+export interface EmbeddedServerInfo {
+  pid: number
+  port: number
+  url: string
+  dataDir: string
+}
+
+export interface StartEmbeddedOptions {
+  /** A directory for persistent data, or 'memory://' for a throwaway database. */
+  dataDir: string
+  port?: number
+  /** Concurrent connections the socket server multiplexes onto PGlite (a pool needs several). */
+  maxConnections?: number
+}
+
+export interface EmbeddedServer {
+  url: string
+  port: number
+  stop(): Promise<void>
+}
+
+/**
+ * PGlite (PostgreSQL compiled to wasm) served over the wire protocol on 127.0.0.1, so that
+ * `pg` and every other PostgreSQL client can use it exactly like a real server.
+ */
+export async function startEmbeddedServer(options: StartEmbeddedOptions): Promise<EmbeddedServer> {
+  // Loaded lazily: PGlite is large and most commands never need it.
+  const { PGlite } = await import('@electric-sql/pglite')
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket')
+  if (options.dataDir !== 'memory://') mkdirSync(options.dataDir, { recursive: true })
+  let db
+  try {
+    db = await PGlite.create(options.dataDir)
+  } catch (error) {
+    throw environmentError(
+      `Cannot open the embedded database in ${options.dataDir}: ${(error as Error).message}`,
+      'Another process may be using it, or the directory is damaged; stop other opsctl processes or remove the directory.',
+      error,
+    )
+  }
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port ?? 0, maxConnections: options.maxConnections ?? 32 })
+  await server.start()
+  const port = Number(server.getServerConn().split(':').pop())
+  return {
+    port,
+    url: embeddedUrl(port),
+    async stop() {
+      await server.stop()
+      await db.close()
+    },
+  }
+}
+
+export function embeddedUrl(port: number): string {
+  return `postgres://postgres@127.0.0.1:${port}/postgres`
+}
+
+// --- sharing one embedded server between processes (demo + CLI commands) ---
+
+export function embeddedInfoPath(stateDir: string): string {
+  return join(stateDir, 'embedded-db.json')
+}
+
+/** The embedded server another opsctl process is running on this state directory, if it still answers. */
+export async function findRunningEmbeddedServer(stateDir: string): Promise<EmbeddedServerInfo | undefined> {
+  let info: EmbeddedServerInfo
+  try {
+    info = JSON.parse(readFileSync(embeddedInfoPath(stateDir), 'utf8')) as EmbeddedServerInfo
+  } catch {
+    return undefined
+  }
+  if (!isProcessAlive(info.pid) || !(await canConnect(info.url))) return undefined
+  return info
+}
+
+export function writeEmbeddedInfo(stateDir: string, info: EmbeddedServerInfo): void {
+  mkdirSync(stateDir, { recursive: true })
+  writeFileSync(embeddedInfoPath(stateDir), `${JSON.stringify(info, null, 2)}\n`)
+}
+
+export function removeEmbeddedInfo(stateDir: string, pid: number): void {
+  try {
+    const info = JSON.parse(readFileSync(embeddedInfoPath(stateDir), 'utf8')) as EmbeddedServerInfo
+    if (info.pid === pid) rmSync(embeddedInfoPath(stateDir), { force: true })
+  } catch {
+    // Already gone.
+  }
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}

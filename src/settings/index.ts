@@ -1,0 +1,1 @@
+export { describeSettings, renderSettings, type SettingsSummary } from './describe.js'
