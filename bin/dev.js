@@ -1,5 +1,7 @@
-#!/usr/bin/env -S node --import tsx
+#!/usr/bin/env node
 // Development entry point: runs the TypeScript sources directly, no build needed.
+import { register } from 'tsx/esm/api'
 import { execute } from '@oclif/core'
 
+register()
 await execute({ development: true, dir: import.meta.url })

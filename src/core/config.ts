@@ -90,7 +90,12 @@ function parseYamlFile(file: string): LocatedYaml {
     const reason = first.message.split('\n')[0]
     throw badInput(`${file}:${line}:${col}: invalid YAML: ${reason}`, 'Fix the YAML syntax at that position.')
   }
-  const value: unknown = document.toJS() ?? {}
+  let value: unknown
+  try {
+    value = document.toJS({ maxAliasCount: 100 }) ?? {}
+  } catch (error) {
+    throw badInput(`${file}: cannot read the config: ${(error as Error).message}`, 'Remove the YAML aliases (*name) that expand it.')
+  }
   if (typeof value !== 'object' || Array.isArray(value) || value === null) {
     throw badInput(`${file}:1:1: the config must be a mapping of sections (service, database, journal, ...)`)
   }

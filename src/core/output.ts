@@ -55,7 +55,8 @@ export function renderTable<Row>(rows: Row[], columns: Array<Column<Row>>): stri
     const right = columns[i]!.align ? columns[i]!.align === 'right' : numeric
     return right ? pad + text : text + pad
   }
-  const header = columns.map((column, i) => aligned(column.header, i, false)).join('  ')
+  const numeric = columns.map((column) => rows.length > 0 && typeof column.value(rows[0]!) === 'number')
+  const header = columns.map((column, i) => aligned(column.header, i, numeric[i]!)).join('  ')
   const body = cells.map((line, r) =>
     line.map((text, i) => aligned(text, i, typeof columns[i]!.value(rows[r]!) === 'number')).join('  ').trimEnd(),
   )

@@ -7,7 +7,7 @@ export const REDACTED = '***'
 const SECRET_KEY = /^(password|passwd|pwd|secret|token|api[-_]?key|apitoken|api[-_]?token|authorization|auth[-_]?token|access[-_]?token|client[-_]?secret|private[-_]?key|cookie)$/i
 
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):([^\s@/]+)@/gi
-const KEY_VALUE = /\b(password|passwd|pwd|secret|token|api[-_]?key|access[-_]?token|client[-_]?secret)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&,;]+)/gi
+const KEY_VALUE = /\b([\w-]*?(?:password|passwd|pwd|secret|token|api[-_]?key))(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&,;]+)/gi
 const BEARER = /\b(Bearer|Basic|token)\s+[A-Za-z0-9._~+/=-]{8,}/g
 const URL_SECRET_PARAM = /([?&](?:password|token|api[-_]?key|access_token|secret|sig|signature)=)[^&#\s]+/gi
 

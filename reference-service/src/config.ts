@@ -1,0 +1,113 @@
+/**
+ * The service's settings, read once from the environment. Pure: env in, settings out, so the
+ * parsing rules are tested without starting anything.
+ */
+
+export interface FaultSettings {
+  /** Share of requests (0..1) answered with 500, to make a canary fail on purpose. */
+  errorRate: number
+  /** Delay added before each request is handled, to make a canary slow on purpose. */
+  latencyMs: number
+}
+
+export interface ServiceConfig {
+  port: number
+  host: string
+  /** Unset means the embedded database from opsctl's db module. */
+  databaseUrl: string | undefined
+  poolMax: number
+  migrate: boolean
+  seed: boolean
+  seedScale: number
+  faults: FaultSettings
+  logLevel: LogLevel
+  stateDir: string
+  /** Overrides the VERSION file, so one checkout can run as "v1" and "v2" in a deploy demo. */
+  versionOverride: string | undefined
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+export const NO_FAULTS: FaultSettings = { errorRate: 0, latencyMs: 0 }
+
+/** A setting that cannot be understood; the message names the variable and the value. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+type Env = Record<string, string | undefined>
+
+export function loadServiceConfig(env: Env): ServiceConfig {
+  const seed = readBoolean(env, 'SEED', false)
+  return {
+    port: readInteger(env, 'PORT', 3000, 0, 65_535),
+    host: readString(env, 'HOST') ?? '127.0.0.1',
+    databaseUrl: readString(env, 'DATABASE_URL'),
+    poolMax: readInteger(env, 'PG_POOL_MAX', 10, 1, 1000),
+    // Seeding needs the schema, so SEED=1 migrates too (migrations are idempotent).
+    migrate: readBoolean(env, 'MIGRATE', false) || seed,
+    seed,
+    seedScale: readScale(env, 'SEED_SCALE', 1),
+    faults: {
+      errorRate: readRate(env, 'FAULT_ERROR_RATE', 0),
+      latencyMs: readInteger(env, 'FAULT_LATENCY_MS', 0, 0, 600_000),
+    },
+    logLevel: readLogLevel(env, 'LOG_LEVEL', 'info'),
+    stateDir: readString(env, 'OPSCTL_STATE_DIR') ?? '.opsctl',
+    versionOverride: readString(env, 'SERVICE_VERSION'),
+  }
+}
+
+function readString(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim()
+  return value === undefined || value === '' ? undefined : value
+}
+
+function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const text = readString(env, name)
+  if (text === undefined) return fallback
+  const value = /^-?\d+$/.test(text) ? Number(text) : Number.NaN
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name}=${text} is not an integer between ${min} and ${max}`)
+  }
+  return value
+}
+
+function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const text = readString(env, name)?.toLowerCase()
+  if (text === undefined) return fallback
+  if (['1', 'true', 'yes', 'on'].includes(text)) return true
+  if (['0', 'false', 'no', 'off'].includes(text)) return false
+  throw new ConfigError(`${name}=${text} is not a boolean (use 1 or 0)`)
+}
+
+/** A share 0..1, also written as a percentage ("25%") as everywhere else in opsctl. */
+function readRate(env: Env, name: string, fallback: number): number {
+  const text = readString(env, name)
+  if (text === undefined) return fallback
+  const percent = text.endsWith('%')
+  const value = Number(percent ? text.slice(0, -1) : text) / (percent ? 100 : 1)
+  if (!Number.isFinite(value) || value < 0 || value > 1) {
+    throw new ConfigError(`${name}=${text} is not a share between 0 and 1 (or 0% and 100%)`)
+  }
+  return value
+}
+
+function readScale(env: Env, name: string, fallback: number): number {
+  const text = readString(env, name)
+  if (text === undefined) return fallback
+  const value = Number(text)
+  if (!Number.isFinite(value) || value <= 0 || value > 100) {
+    throw new ConfigError(`${name}=${text} is not a scale above 0 and at most 100`)
+  }
+  return value
+}
+
+function readLogLevel(env: Env, name: string, fallback: LogLevel): LogLevel {
+  const text = readString(env, name)?.toLowerCase()
+  if (text === undefined) return fallback
+  const level = LOG_LEVELS.find((candidate) => candidate === text)
+  if (!level) throw new ConfigError(`${name}=${text} is not one of ${LOG_LEVELS.join(', ')}`)
+  return level
+}

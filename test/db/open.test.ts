@@ -1,0 +1,79 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { afterAll, describe, expect, it } from 'vitest'
+import { ExitCode } from '../../src/core/index.js'
+import { openDatabase } from '../../src/db/index.js'
+import { SERVER_URL, isServerReachable } from '../helpers/database.js'
+import { requireOrSkip } from '../helpers/requirements.js'
+
+const stateDir = mkdtempSync(join(tmpdir(), 'opsctl-db-'))
+const closers: Array<() => Promise<void>> = []
+afterAll(async () => {
+  for (const close of closers.reverse()) await close()
+})
+
+async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
+  const pool = new pg.Pool({ connectionString: url, max: 4 })
+  try {
+    return (await pool.query<T>(sql)).rows
+  } finally {
+    await pool.end()
+  }
+}
+
+describe('openDatabase: the embedded default', () => {
+  it('serves PGlite over the wire protocol to a pg Pool with concurrent clients, and persists across restarts', async () => {
+    const first = await openDatabase({ stateDir })
+    expect(first.kind).toBe('embedded')
+    const pool = new pg.Pool({ connectionString: first.url, max: 5 })
+    await pool.query('CREATE TABLE kept (n int)')
+    // Several clients at once, each inside its own transaction.
+    await Promise.all(
+      [1, 2, 3, 4, 5].map(async (n) => {
+        const client = await pool.connect()
+        try {
+          await client.query('BEGIN')
+          await client.query('INSERT INTO kept VALUES ($1)', [n])
+          await client.query('COMMIT')
+        } finally {
+          client.release()
+        }
+      }),
+    )
+    await pool.end()
+    await first.close()
+
+    const second = await openDatabase({ stateDir })
+    closers.push(second.close)
+    const rows = await query<{ total: string }>(second.url, 'SELECT sum(n)::text AS total FROM kept')
+    expect(rows[0]!.total).toBe('15')
+  })
+
+  it('shares the embedded server another process (here: handle) already runs on the same state directory', async () => {
+    const sharedDir = mkdtempSync(join(tmpdir(), 'opsctl-db-shared-'))
+    const owner = await openDatabase({ stateDir: sharedDir })
+    closers.push(owner.close)
+    const messages: string[] = []
+    const guest = await openDatabase({ stateDir: sharedDir, log: (m) => messages.push(m) })
+    expect(guest.url).toBe(owner.url)
+    expect(messages.join()).toMatch(/already served by process/)
+  })
+})
+
+describe('openDatabase: a real server', () => {
+  it('connects to DATABASE_URL', async () => {
+    if (!requireOrSkip(await isServerReachable(), `no PostgreSQL server at ${SERVER_URL}`)) return
+    const handle = await openDatabase({ url: SERVER_URL, stateDir })
+    expect(handle.kind).toBe('server')
+    expect(handle.description).toMatch(/^PostgreSQL at 127\.0\.0\.1:5432\/postgres$/)
+  })
+
+  it('reports an unreachable server as an environment error (exit 3) without the password', async () => {
+    const error = await openDatabase({ url: 'postgres://app:hunter2@127.0.0.1:1/app', stateDir }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ exit: ExitCode.Environment })
+    expect(String((error as Error).message)).not.toContain('hunter2')
+    expect((error as Error).message).toMatch(/Cannot connect to PostgreSQL at 127\.0\.0\.1:1\/app/)
+  })
+})
