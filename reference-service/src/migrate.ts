@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import { MIGRATIONS, SCHEMA_MIGRATIONS_TABLE, type Migration } from './schema.js'
+import { withTransaction } from './transaction.js'
 
 export interface MigrationResult {
   /** Versions applied by this call; empty when the database was already up to date. */
@@ -15,10 +16,8 @@ const MIGRATION_LOCK_ID = 7_310_001
  * Applies the migrations not yet recorded in schema_migrations, all in one transaction, so a
  * failure leaves the schema as it was. Running it again changes nothing.
  */
-export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationResult> {
-  const client = await pool.connect()
-  try {
-    await client.query('BEGIN')
+export function migrate(pool: pg.Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationResult> {
+  return withTransaction(pool, async (client) => {
     // Two instances started together (blue and green) must not apply the same migration twice.
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID])
     await client.query(SCHEMA_MIGRATIONS_TABLE)
@@ -32,12 +31,6 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
       applied.push(migration.version)
       done.add(migration.version)
     }
-    await client.query('COMMIT')
     return { applied, current: Math.max(0, ...done) }
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw error
-  } finally {
-    client.release()
-  }
+  })
 }

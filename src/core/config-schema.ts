@@ -55,7 +55,6 @@ export type Config = z.infer<typeof configSchema>
 
 export function configJsonSchema(): Record<string, unknown> {
   return {
-    $id: 'https://opsctl.dev/schema/opsctl.schema.json',
     title: 'opsctl.yaml',
     ...z.toJSONSchema(configSchema, { io: 'input' }),
   }

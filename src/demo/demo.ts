@@ -1,0 +1,89 @@
+import pg from 'pg'
+import type { Settings } from '../core/index.js'
+import { openDatabase, type DatabaseHandle } from '../db/index.js'
+import { migrate, seed } from '../../reference-service/src/index.js'
+import { nextSteps } from './next-steps.js'
+import { startServiceProcess, type ServiceProcess } from './service-process.js'
+import { startTraffic, type Traffic, type TrafficSummary } from './traffic.js'
+
+export interface DemoOptions {
+  settings: Settings
+  port: number
+  scale: number
+  trafficRate: number
+  /** Command ids of this opsctl build, to suggest what to try next. */
+  commandIds: string[]
+  log: (message: string) => void
+}
+
+export interface RunningDemo {
+  database: { kind: DatabaseHandle['kind']; description: string; url: string }
+  serviceUrl: string
+  rows: Record<string, number>
+  nextSteps: string[]
+  stop(): Promise<DemoSummary>
+}
+
+export interface DemoSummary {
+  traffic: TrafficSummary
+  serviceExitCode: number | null
+}
+
+/** Database (embedded unless configured), schema and seed, the reference service, light traffic. */
+export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
+  const { settings, log } = options
+  const cleanups: Array<() => Promise<unknown>> = []
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {})
+  }
+  try {
+    const database = await openDatabase({ url: settings.config.database.url, stateDir: settings.stateDir, port: settings.config.database.embeddedPort, log })
+    cleanups.push(() => database.close())
+    log(`Database: ${database.description}`)
+
+    const rows = await prepareData(database.url, options.scale, log)
+
+    log('Starting the reference service...')
+    const service: ServiceProcess = await startServiceProcess({ databaseUrl: database.url, port: options.port })
+    cleanups.push(() => service.stop())
+
+    const traffic: Traffic = startTraffic({ baseUrl: service.url, rate: options.trafficRate, users: Math.max(1, rows.users ?? 1) })
+    cleanups.push(() => traffic.stop())
+
+    return {
+      database: { kind: database.kind, description: database.description, url: database.url },
+      serviceUrl: service.url,
+      rows,
+      nextSteps: nextSteps(service.url, database.url, options.commandIds),
+      async stop() {
+        cleanups.length = 0
+        const summary = await traffic.stop()
+        const serviceExitCode = await service.stop()
+        await database.close()
+        return { traffic: summary, serviceExitCode }
+      },
+    }
+  } catch (error) {
+    await cleanUp()
+    throw error
+  }
+}
+
+async function prepareData(url: string, scale: number, log: (message: string) => void): Promise<Record<string, number>> {
+  const pool = new pg.Pool({ connectionString: url, max: 4 })
+  try {
+    log('Migrating the schema...')
+    await migrate(pool)
+    log(`Seeding (scale ${scale}; nothing to do if already seeded)...`)
+    await seed(pool, { scale })
+    const { rows } = await pool.query<{ table: string; count: number }>(
+      `SELECT 'users' AS table, count(*)::int AS count FROM users
+       UNION ALL SELECT 'products', count(*)::int FROM products
+       UNION ALL SELECT 'orders', count(*)::int FROM orders
+       UNION ALL SELECT 'items', count(*)::int FROM items`,
+    )
+    return Object.fromEntries(rows.map((row) => [row.table, row.count]))
+  } finally {
+    await pool.end()
+  }
+}

@@ -1,0 +1,5 @@
+export { startDemo, type DemoOptions, type DemoSummary, type RunningDemo } from './demo.js'
+export { listeningPort, referenceServiceCommand, startServiceProcess, type ServiceProcess } from './service-process.js'
+export { pickRequest, startTraffic, type TrafficSummary } from './traffic.js'
+export { nextSteps } from './next-steps.js'
+export { renderDemoStarted, renderDemoStopped } from './render.js'
