@@ -1,0 +1,22 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type pg from 'pg'
+import { aggregateRevenueByProductAndMonth } from '../revenue.js'
+import { fetchRevenueRows } from '../store/revenue.js'
+
+export interface ReportsRoutesOptions {
+  pool: pg.Pool
+}
+
+const DEFAULT_TOP = 10
+const MAX_TOP = 1000
+
+export const reportsRoutes: FastifyPluginAsync<ReportsRoutesOptions> = async (app, { pool }) => {
+  app.get<{ Querystring: { top?: string } }>('/reports/revenue', async (request, reply) => {
+    const top = request.query.top === undefined ? DEFAULT_TOP : Number(request.query.top)
+    if (!Number.isInteger(top) || top < 1 || top > MAX_TOP) {
+      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `top must be an integer from 1 to ${MAX_TOP}, got "${request.query.top}"` })
+    }
+    const report = aggregateRevenueByProductAndMonth(await fetchRevenueRows(pool))
+    return { rows: report.rows, months: report.months, products: report.products.length, topProducts: report.products.slice(0, top) }
+  })
+}

@@ -1,0 +1,93 @@
+import { randomFillSync } from 'node:crypto'
+
+/**
+ * Event ids are ULIDs: 48 bits of milliseconds since the epoch, then 80 random bits, in
+ * Crockford base32 (26 characters). They sort as strings in time order, so files, the
+ * PostgreSQL primary key and k-way merges all order by the id alone. Within one process
+ * ids are strictly increasing, even within one millisecond or when the clock steps back.
+ */
+const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
+const TIME_CHARS = 10
+const RANDOM_BYTES = 10
+const MAX_TIME = 2 ** 48 - 1
+
+export const EVENT_ID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/
+
+export interface IdGenerator {
+  /** A new id for an event at `timeMs`; never smaller than the previous one of this generator. */
+  next(timeMs: number): string
+}
+
+export function createIdGenerator(fillRandom: (bytes: Uint8Array) => void = randomFillSync): IdGenerator {
+  let lastTime = -1
+  const random = new Uint8Array(RANDOM_BYTES)
+  return {
+    next(timeMs) {
+      let time = Math.floor(timeMs)
+      if (time < 0 || time > MAX_TIME || !Number.isFinite(time)) throw new RangeError(`Time ${timeMs} is out of range for an event id`)
+      if (time <= lastTime) {
+        time = lastTime
+        if (!increment(random)) time = lastTime + 1 // 2^80 ids in one millisecond: borrow the next one
+      } else {
+        fillRandom(random)
+      }
+      lastTime = time
+      return encodeTime(time) + encodeRandom(random)
+    },
+  }
+}
+
+/** The millisecond an id was made at. */
+export function idTime(id: string): number {
+  let time = 0
+  for (let i = 0; i < TIME_CHARS; i++) time = time * 32 + ALPHABET.indexOf(id[i] ?? '0')
+  return time
+}
+
+/** The smallest id of a millisecond: every id made at or after `timeMs` sorts at or after it. */
+export function lowestIdAt(timeMs: number): string {
+  return encodeTime(Math.max(0, Math.min(MAX_TIME, Math.floor(timeMs)))) + '0'.repeat(16)
+}
+
+export function isEventId(text: string): boolean {
+  return EVENT_ID_PATTERN.test(text)
+}
+
+function encodeTime(time: number): string {
+  let out = ''
+  let rest = time
+  for (let i = 0; i < TIME_CHARS; i++) {
+    out = ALPHABET[rest % 32]! + out
+    rest = Math.floor(rest / 32)
+  }
+  return out
+}
+
+/** 80 bits -> 16 characters of 5 bits, most significant first. */
+function encodeRandom(bytes: Uint8Array): string {
+  let out = ''
+  let buffer = 0
+  let bits = 0
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte
+    bits += 8
+    while (bits >= 5) {
+      out += ALPHABET[(buffer >> (bits - 5)) & 31]!
+      bits -= 5
+    }
+    buffer &= (1 << bits) - 1
+  }
+  return out
+}
+
+/** Adds one to the big-endian number; false when it wrapped around. */
+function increment(bytes: Uint8Array): boolean {
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    if (bytes[i]! < 255) {
+      bytes[i]! += 1
+      return true
+    }
+    bytes[i] = 0
+  }
+  return false
+}
