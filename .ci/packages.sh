@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages integration tests need. Installs only what is missing.
 set -euo pipefail
-packages=()
+packages=(postgresql-15-hypopg)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

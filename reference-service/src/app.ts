@@ -49,7 +49,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     forceCloseConnections: 'idle',
     // Strict bodies: "5" is not an integer and unknown fields are errors, not silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
-  }) as unknown as FastifyInstance
+  })
 
   let shuttingDown = false
   app.addHook('preClose', async () => {
