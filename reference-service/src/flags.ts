@@ -1,3 +1,5 @@
+import { ConfigError } from './config.js'
+
 /**
  * Feature flags sit behind this one interface so that moving from environment variables to
  * Unleash changes one constructor call in the server, not the routes that ask.
@@ -32,7 +34,7 @@ export function parseFlagList(text: string): Map<string, boolean> {
     const [name = '', value, ...rest] = entry.split('=').map((part) => part.trim())
     const state = value === undefined ? true : FLAG_VALUES[value.toLowerCase()]
     if (name === '' || rest.length > 0 || state === undefined) {
-      throw new Error(`OPSCTL_FLAGS entry "${entry}" is not "name", "name=true" or "name=false"`)
+      throw new ConfigError(`OPSCTL_FLAGS entry "${entry}" is not "name", "name=true" or "name=false"`)
     }
     states.set(name, state)
   }

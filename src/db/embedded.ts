@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
 import { environmentError } from '../core/index.js'
 import { canConnect } from './probe.js'
@@ -99,4 +100,32 @@ function isProcessAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
+}
+
+/**
+ * PGlite must not open one data directory from two processes. The process that creates
+ * `embedded-db.lock` (atomically, with O_EXCL) starts the server; others wait for it and
+ * connect. A lock left by a dead process is taken over.
+ */
+export async function acquireEmbeddedLock(stateDir: string, timeoutMs = 60_000): Promise<{ release(): void } | EmbeddedServerInfo> {
+  mkdirSync(stateDir, { recursive: true })
+  const lockPath = join(stateDir, 'embedded-db.lock')
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const running = await findRunningEmbeddedServer(stateDir)
+    if (running) return running
+    try {
+      writeFileSync(lockPath, String(process.pid), { flag: 'wx' })
+      return { release: () => rmSync(lockPath, { force: true }) }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+    const owner = Number(readFileSync(lockPath, 'utf8').trim() || 'NaN')
+    if (Number.isInteger(owner) && owner !== process.pid && !isProcessAlive(owner)) rmSync(lockPath, { force: true })
+    else await sleep(200)
+  }
+  throw environmentError(
+    `Timed out waiting for another opsctl process to start the embedded database in ${stateDir}`,
+    `If no opsctl process is running, remove ${lockPath}.`,
+  )
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { environmentError, redactText } from '../core/index.js'
-import { findRunningEmbeddedServer, removeEmbeddedInfo, startEmbeddedServer, writeEmbeddedInfo } from './embedded.js'
+import { acquireEmbeddedLock, removeEmbeddedInfo, startEmbeddedServer, writeEmbeddedInfo } from './embedded.js'
 import { probeDatabase } from './probe.js'
 
 export interface OpenDatabaseOptions {
@@ -30,15 +30,21 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   if (options.url) return openServer(options.url)
 
   const dataDir = join(options.stateDir, 'pgdata')
-  const running = await findRunningEmbeddedServer(options.stateDir)
-  if (running) {
-    options.log?.(`Using the embedded database already served by process ${running.pid} on port ${running.port}.`)
-    return { url: running.url, kind: 'embedded', description: describeEmbedded(running.port, dataDir), close: async () => {} }
+  const lock = await acquireEmbeddedLock(options.stateDir)
+  if ('url' in lock) {
+    options.log?.(`Using the embedded database already served by process ${lock.pid} on port ${lock.port}.`)
+    return { url: lock.url, kind: 'embedded', description: describeEmbedded(lock.port, dataDir), close: async () => {} }
   }
 
   options.log?.(`Starting the embedded database (PGlite) with data in ${dataDir}.`)
-  const server = await startEmbeddedServer({ dataDir, port: options.port ?? 0 })
-  writeEmbeddedInfo(options.stateDir, { pid: process.pid, port: server.port, url: server.url, dataDir })
+  let server
+  try {
+    server = await startEmbeddedServer({ dataDir, port: options.port ?? 0 })
+    writeEmbeddedInfo(options.stateDir, { pid: process.pid, port: server.port, url: server.url, dataDir })
+  } catch (error) {
+    lock.release()
+    throw error
+  }
   let closed = false
   return {
     url: server.url,
@@ -49,6 +55,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       closed = true
       removeEmbeddedInfo(options.stateDir, process.pid)
       await server.stop()
+      lock.release()
     },
   }
 }

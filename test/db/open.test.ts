@@ -62,6 +62,16 @@ describe('openDatabase: the embedded default', () => {
   })
 })
 
+describe('openDatabase: concurrent starts', () => {
+  it('starts one embedded server when two openers race on the same state directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'opsctl-db-race-'))
+    const [a, b] = await Promise.all([openDatabase({ stateDir: dir }), openDatabase({ stateDir: dir })])
+    closers.push(a.close, b.close)
+    expect(a.url).toBe(b.url)
+    expect((await query<{ one: number }>(a.url, 'SELECT 1 AS one'))[0]!.one).toBe(1)
+  })
+})
+
 describe('openDatabase: a real server', () => {
   it('connects to DATABASE_URL', async () => {
     if (!requireOrSkip(await isServerReachable(), `no PostgreSQL server at ${SERVER_URL}`)) return
