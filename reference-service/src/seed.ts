@@ -27,7 +27,6 @@ const BATCH_ROWS = 20_000
  */
 export function seed(pool: pg.Pool, options: SeedOptions = {}): Promise<SeedResult> {
   const scale = options.scale ?? 1
-  const data = generateSeedData(scale)
   return withTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [SEED_LOCK_ID])
     if (options.reset) {
@@ -36,6 +35,7 @@ export function seed(pool: pg.Pool, options: SeedOptions = {}): Promise<SeedResu
       const { rows } = await client.query('SELECT 1 FROM users LIMIT 1')
       if (rows.length > 0) return { seeded: false, counts: await countRows(client) }
     }
+    const data = generateSeedData(scale)
 
     await insertColumns(client, 'users', [
       ['id', 'int', data.users.id],

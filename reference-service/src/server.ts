@@ -29,13 +29,14 @@ async function main(): Promise<void> {
     import('./version.js'),
   ])
   const logger = createLogger(config.logLevel)
-  const version = config.versionOverride ?? readServiceVersion()
 
   let service: Awaited<ReturnType<typeof startReferenceService>>
+  let version: string
   try {
+    version = config.versionOverride ?? readServiceVersion()
     service = await startReferenceService({ config, logger, flags: envFlagProvider(process.env), version })
   } catch (error) {
-    logger.fatal({ err: error, hint: (error as { hint?: string }).hint }, 'failed to start')
+    logger.fatal({ err: error }, 'failed to start')
     await tracing?.shutdown().catch(() => {})
     process.exit(startupExitCode(error))
   }

@@ -41,7 +41,8 @@ export async function startTracing(env: Env = process.env): Promise<Tracing | un
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
       }),
-      // One span per query with the statement: what opsctl's N+1 detector reads from traces.
+      // One span per query with its statement, which opsctl's N+1 detector reads from traces;
+      // never the parameter values, which can hold personal data.
       new PgInstrumentation({ enhancedDatabaseReporting: false }),
     ],
   })

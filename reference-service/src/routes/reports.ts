@@ -17,6 +17,6 @@ export const reportsRoutes: FastifyPluginAsync<ReportsRoutesOptions> = async (ap
       return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `top must be an integer from 1 to ${MAX_TOP}, got "${request.query.top}"` })
     }
     const report = aggregateRevenueByProductAndMonth(await fetchRevenueRows(pool))
-    return { rows: report.rows, months: report.months, products: report.products.length, topProducts: report.products.slice(0, top) }
+    return { rows: report.rows, months: report.months, productCount: report.products.length, topProducts: report.products.slice(0, top) }
   })
 }
