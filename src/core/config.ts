@@ -1,9 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { LineCounter, isMap, isScalar, parseDocument, type Document, type Node as YamlNode } from 'yaml'
 import type { z } from 'zod'
 import { badInput } from './errors.js'
 import { configSchema, type Config } from './config-schema.js'
+import { closestKey, positionOf, readYamlFile, type LocatedYaml } from './yaml-file.js'
+
+type LocatedConfig = LocatedYaml & { value: Record<string, unknown> }
 
 export const CONFIG_FILE_NAME = 'opsctl.yaml'
 export const STATE_DIR_NAME = '.opsctl'
@@ -37,7 +39,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Settings {
   }
 
   let raw: Record<string, unknown> = {}
-  let located: LocatedYaml | undefined
+  let located: LocatedConfig | undefined
   if (configPath) {
     located = parseYamlFile(configPath)
     raw = located.value
@@ -68,41 +70,16 @@ export function findConfigFile(start: string): string | undefined {
   }
 }
 
-interface LocatedYaml {
-  file: string
-  value: Record<string, unknown>
-  document: Document
-  lines: LineCounter
-}
-
-function parseYamlFile(file: string): LocatedYaml {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (error) {
-    throw badInput(`Cannot read config file ${file}: ${(error as Error).message}`)
-  }
-  const lines = new LineCounter()
-  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
-  const first = document.errors[0]
-  if (first) {
-    const { line, col } = lines.linePos(first.pos[0])
-    const reason = first.message.split('\n')[0]
-    throw badInput(`${file}:${line}:${col}: invalid YAML: ${reason}`, 'Fix the YAML syntax at that position.')
-  }
-  let value: unknown
-  try {
-    value = document.toJS({ maxAliasCount: 100 }) ?? {}
-  } catch (error) {
-    throw badInput(`${file}: cannot read the config: ${(error as Error).message}`, 'Remove the YAML aliases (*name) that expand it.')
-  }
+function parseYamlFile(file: string): LocatedConfig {
+  const located = readYamlFile(file, 'config file')
+  const value = located.value ?? {}
   if (typeof value !== 'object' || Array.isArray(value) || value === null) {
     throw badInput(`${file}:1:1: the config must be a mapping of sections (service, database, journal, ...)`)
   }
-  return { file, value: value as Record<string, unknown>, document, lines }
+  return { ...located, value: value as Record<string, unknown> }
 }
 
-function describeConfigIssue(issues: z.core.$ZodIssue[], file: string | undefined, located: LocatedYaml | undefined) {
+function describeConfigIssue(issues: z.core.$ZodIssue[], file: string | undefined, located: LocatedConfig | undefined) {
   const messages = issues.map((issue) => {
     const basePath = issue.path.map(String)
     if (issue.code === 'unrecognized_keys') {
@@ -120,25 +97,10 @@ function describeConfigIssue(issues: z.core.$ZodIssue[], file: string | undefine
 }
 
 /** "opsctl.yaml:3:5: " for keys present in the file; "env OPSCTL_X: " or nothing otherwise. */
-function where(file: string | undefined, located: LocatedYaml | undefined, path: string[], part: 'key' | 'value'): string {
+function where(file: string | undefined, located: LocatedConfig | undefined, path: string[], part: 'key' | 'value'): string {
   const position = located ? positionOf(located, path, part) : undefined
   if (file && position) return `${file}:${position.line}:${position.col}: `
   return file && located && pathExists(located.value, path) ? `${file}: ` : `${envNameOf(path)} (or a flag): `
-}
-
-function positionOf(located: LocatedYaml, path: string[], part: 'key' | 'value') {
-  let node: unknown = located.document.contents
-  let keyNode: YamlNode | undefined
-  for (const segment of path) {
-    if (!isMap(node)) return undefined
-    const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === segment)
-    if (!pair) return undefined
-    keyNode = pair.key as YamlNode
-    node = pair.value
-  }
-  const target = part === 'key' ? keyNode : ((node as YamlNode | null) ?? keyNode)
-  const offset = target?.range?.[0]
-  return offset === undefined ? undefined : located.lines.linePos(offset)
 }
 
 function pathExists(value: unknown, path: string[]): boolean {
@@ -234,25 +196,4 @@ function coerceEnv(leaf: Leaf & { env: string }, text: string): unknown {
     default:
       return text
   }
-}
-
-function closestKey(key: string, candidates: string[]): string | undefined {
-  let best: { key: string; distance: number } | undefined
-  for (const candidate of candidates) {
-    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase())
-    if (distance <= Math.max(2, Math.floor(candidate.length / 3)) && (!best || distance < best.distance)) best = { key: candidate, distance }
-  }
-  return best?.key
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    previous = current
-  }
-  return previous[b.length]!
 }

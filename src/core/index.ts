@@ -25,3 +25,21 @@ export {
   type Progress,
   type TerminalStream,
 } from './output.js'
+export {
+  closestKey,
+  describeSchemaIssues,
+  formatKeyPath,
+  locate,
+  objectKeysAt,
+  parseYamlText,
+  positionOf,
+  readYamlFile,
+  readYamlFileWithSchema,
+  scalarAt,
+  unwrapSchema,
+  validateYaml,
+  type LocatedYaml,
+  type SchemaFileOptions,
+  type YamlPath,
+  type YamlPosition,
+} from './yaml-file.js'

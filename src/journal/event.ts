@@ -6,7 +6,7 @@ import { KIND_PATTERN, findEventKind, isAcceptedKind, kindNamespaces } from './k
 /** Version of the envelope below; readers accept newer versions and keep their extra fields. */
 export const JOURNAL_SCHEMA_VERSION = 1
 
-/** A journal line (or an event of any input) above this is refused: 1 MiB. */
+/** An input line, or an event's JSON as written, above this is refused: 1 MiB. */
 export const MAX_EVENT_BYTES = 1024 * 1024
 
 const linkName = z.string().regex(/^[a-z][a-zA-Z0-9_-]{0,63}$/, 'a link name is lowercase letters, digits, - and _')
@@ -26,8 +26,6 @@ export const journalEventSchema = z.strictObject({
 
 export type JournalEvent = z.infer<typeof journalEventSchema>
 
-/** What readers accept: the same envelope from this or a newer version. */
-const readableEventSchema = journalEventSchema.extend({ v: z.number().int().min(1) }).loose()
 
 /** What writers (append, recordEvent) give: id, time and actor are filled in when absent. */
 export const eventInputSchema = z.strictObject({
@@ -57,7 +55,7 @@ export function buildEvent(value: unknown, context: EventContext): Checked<Journ
   if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error.issues) }
   const input = parsed.data
   if (!isAcceptedKind(input.kind)) {
-    return { ok: false, reason: `unknown kind "${input.kind}" (known: ${kindNamespaces().join(', ')}; own kinds go under x.)` }
+    return { ok: false, reason: `unknown kind "${input.kind}" (namespaces: ${kindNamespaces().join(', ')}; your own kinds go under x.)` }
   }
   const data = toJson(input.data ?? {})
   const schema = findEventKind(input.kind)?.data
@@ -80,14 +78,38 @@ export function buildEvent(value: unknown, context: EventContext): Checked<Journ
     links: input.links ?? {},
     data,
   }
-  return { ok: true, value: redactEvent(event) }
+  const redacted = redactEvent(event)
+  if (Buffer.byteLength(canonicalJson(redacted)) > MAX_EVENT_BYTES) return { ok: false, reason: 'the event is larger than 1 MiB once written' }
+  return { ok: true, value: redacted }
 }
 
-/** Checks an event read back from a store; newer envelope versions pass. */
+const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+
+/**
+ * Checks an event read back from a store: the envelope of this or a newer version (whose extra
+ * fields are kept). By hand rather than with zod: it runs for every line of every listing.
+ */
 export function checkStoredEvent(value: unknown): Checked<JournalEvent> {
-  const parsed = readableEventSchema.safeParse(value)
-  if (!parsed.success) return { ok: false, reason: `not a journal event: ${describeIssues(parsed.error.issues)}` }
-  return { ok: true, value: parsed.data as JournalEvent }
+  const problem = storedEventProblem(value)
+  return problem ? { ok: false, reason: `not a journal event: ${problem}` } : { ok: true, value: value as JournalEvent }
+}
+
+function storedEventProblem(value: unknown): string | undefined {
+  if (!isObject(value)) return 'not an object'
+  const event = value as Record<string, unknown>
+  if (typeof event.v !== 'number' || !Number.isInteger(event.v) || event.v < 1) return 'v: expected the schema version'
+  if (typeof event.id !== 'string' || !EVENT_ID_PATTERN.test(event.id)) return 'id: expected a ULID'
+  if (typeof event.time !== 'string' || !ISO_UTC_MS.test(event.time) || Number.isNaN(Date.parse(event.time))) return 'time: expected an ISO 8601 UTC time'
+  if (typeof event.kind !== 'string' || !KIND_PATTERN.test(event.kind)) return 'kind: expected a namespaced kind'
+  if (typeof event.actor !== 'string' || event.actor === '') return 'actor: expected a string'
+  if (typeof event.subject !== 'string' || event.subject === '') return 'subject: expected a string'
+  if (!isObject(event.links) || Object.values(event.links).some((link) => typeof link !== 'string')) return 'links: expected names to strings'
+  if (!isObject(event.data)) return 'data: expected an object'
+  return undefined
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 
 /**

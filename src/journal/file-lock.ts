@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises'
+import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { environmentError } from '../core/index.js'
 
@@ -36,29 +36,31 @@ export async function withFileLock<T>(path: string, action: () => Promise<T>, op
   try {
     return await action()
   } finally {
-    await release(path, token)
+    release(path, token)
   }
 }
 
+// Taking and releasing the lock use synchronous calls: each is a few microseconds, and the
+// lock is held for less time than a round trip through libuv's thread pool would take.
 async function acquire(path: string, timeoutMs: number, staleMs: number): Promise<string> {
   const token = randomBytes(8).toString('hex')
   const content = JSON.stringify({ pid: process.pid, host, token, since: new Date().toISOString() } satisfies Holder & { since: string })
   const deadline = Date.now() + timeoutMs
   for (let attempt = 0; ; attempt++) {
     try {
-      const handle = await open(path, 'wx')
+      const fd = openSync(path, 'wx')
       try {
-        await handle.writeFile(content)
+        writeSync(fd, content)
       } finally {
-        await handle.close()
+        closeSync(fd)
       }
       return token
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw lockError(path, error)
     }
-    const holder = await inspect(path)
+    const holder = inspect(path)
     if (holder && isStale(holder, staleMs)) {
-      await breakLock(path, holder, token)
+      breakLock(path, holder, token)
       continue
     }
     if (Date.now() > deadline) {
@@ -78,10 +80,10 @@ interface Inspected {
   raw: string
 }
 
-async function inspect(path: string): Promise<Inspected | undefined> {
+function inspect(path: string): Inspected | undefined {
   try {
-    const [raw, info] = await Promise.all([readFile(path, 'utf8'), stat(path)])
-    return { owner: parseHolder(raw), mtimeMs: info.mtimeMs, raw }
+    const raw = readFileSync(path, 'utf8')
+    return { owner: parseHolder(raw), mtimeMs: statSync(path).mtimeMs, raw }
   } catch {
     return undefined // released meanwhile
   }
@@ -94,25 +96,31 @@ function isStale(holder: Inspected, staleMs: number): boolean {
   return Date.now() - holder.mtimeMs > staleMs
 }
 
-async function breakLock(path: string, stale: Inspected, token: string): Promise<void> {
+function breakLock(path: string, stale: Inspected, token: string): void {
   const aside = `${path}.${token}.stale`
   try {
-    await rename(path, aside)
+    renameSync(path, aside)
   } catch {
     return // someone else broke or released it
   }
-  const taken = await readFile(aside, 'utf8').catch(() => '')
-  if (taken !== stale.raw) {
+  if (quietly(() => readFileSync(aside, 'utf8')) !== stale.raw) {
     // We moved a fresh lock that another process had just taken: put it back if the slot is free.
-    await link(aside, path).catch(() => {})
+    quietly(() => linkSync(aside, path))
   }
-  await unlink(aside).catch(() => {})
+  quietly(() => unlinkSync(aside))
 }
 
-async function release(path: string, token: string): Promise<void> {
-  const current = await readFile(path, 'utf8').catch(() => '')
+function release(path: string, token: string): void {
   // Never remove a lock that is no longer ours (broken as stale while we held it).
-  if (parseHolder(current)?.token === token) await unlink(path).catch(() => {})
+  if (parseHolder(quietly(() => readFileSync(path, 'utf8')) ?? '')?.token === token) quietly(() => unlinkSync(path))
+}
+
+function quietly<T>(action: () => T): T | undefined {
+  try {
+    return action()
+  } catch {
+    return undefined
+  }
 }
 
 function parseHolder(raw: string): Holder | undefined {

@@ -51,8 +51,13 @@ export function kindMatches(kind: string, patterns: readonly string[]): boolean 
 }
 
 export function matchesFilter(event: JournalEvent, filter: JournalFilter): boolean {
-  if (filter.kinds && !kindMatches(event.kind, filter.kinds)) return false
   if (filter.subjects && !filter.subjects.includes(event.subject)) return false
+  return matchesKindAndTime(event, filter)
+}
+
+/** The part of a filter that id, time and kind decide (what a line's head tells without parsing). */
+export function matchesKindAndTime(event: Pick<JournalEvent, 'kind' | 'time'>, filter: JournalFilter): boolean {
+  if (filter.kinds && !kindMatches(event.kind, filter.kinds)) return false
   if (filter.since !== undefined || filter.until !== undefined) {
     const time = Date.parse(event.time)
     if (filter.since !== undefined && time < filter.since) return false

@@ -44,11 +44,6 @@ export function idTime(id: string): number {
   return time
 }
 
-/** The smallest id of a millisecond: every id made at or after `timeMs` sorts at or after it. */
-export function lowestIdAt(timeMs: number): string {
-  return encodeTime(Math.max(0, Math.min(MAX_TIME, Math.floor(timeMs)))) + '0'.repeat(16)
-}
-
 export function isEventId(text: string): boolean {
   return EVENT_ID_PATTERN.test(text)
 }

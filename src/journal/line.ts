@@ -19,21 +19,17 @@ export function encodeLine(event: JournalEvent): string {
   return `${canonical.slice(0, -1)},"crc":"${checksumOf(canonical)}"}\n`
 }
 
+/** Whether the line is exactly what a writer wrote: its checksum matches its own text. */
+export function hasIntactChecksum(line: string): boolean {
+  const suffix = CRC_SUFFIX.exec(line.slice(-CRC_SUFFIX_LENGTH))
+  return suffix !== null && checksumOf(`${line.slice(0, -CRC_SUFFIX_LENGTH)}}`) === suffix[1]
+}
+
 /** A line without its newline -> the event, or why it is damaged. */
 export function decodeLine(text: string): Checked<JournalEvent> {
-  const line = text.endsWith('\r') ? text.slice(0, -1) : text
-  const suffix = CRC_SUFFIX.exec(line.slice(-CRC_SUFFIX_LENGTH))
-  if (suffix && checksumOf(`${line.slice(0, -CRC_SUFFIX_LENGTH)}}`) === suffix[1]) {
-    let value: unknown
-    try {
-      value = JSON.parse(line)
-    } catch {
-      return { ok: false, reason: 'not valid JSON' }
-    }
-    delete (value as { crc?: unknown }).crc
-    return checkStoredEvent(value)
-  }
+  if (hasIntactChecksum(text)) return parseIntactLine(text)
   // Slow path: the text differs from what was written; intact only if its content still matches.
+  const line = text.endsWith('\r') ? text.slice(0, -1) : text
   let value: unknown
   try {
     value = JSON.parse(line)
@@ -47,6 +43,36 @@ export function decodeLine(text: string): Checked<JournalEvent> {
   if (!checked.ok) return checked
   if (checksumOf(canonicalJson(checked.value)) !== crc) return { ok: false, reason: 'checksum mismatch: the line was changed after it was written' }
   return checked
+}
+
+/** A line whose checksum was found intact. */
+export function parseIntactLine(text: string): Checked<JournalEvent> {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return { ok: false, reason: 'not valid JSON' }
+  }
+  if (value !== null && typeof value === 'object') delete (value as { crc?: unknown }).crc
+  return checkStoredEvent(value)
+}
+
+export interface LineHead {
+  id: string
+  time: string
+  kind: string
+}
+
+const HEAD_START = '{"v":1,"id":"'
+
+/**
+ * id, time and kind of a line as this version writes it, read at their fixed offsets without
+ * parsing, so that a listing filtered by kind or time parses only the lines it shows.
+ */
+export function peekLineHead(text: string): LineHead | undefined {
+  if (!text.startsWith(HEAD_START) || text.slice(39, 49) !== '","time":"' || text.slice(73, 83) !== '","kind":"') return undefined
+  const end = text.indexOf('"', 83)
+  return end < 0 ? undefined : { id: text.slice(13, 39), time: text.slice(49, 73), kind: text.slice(83, end) }
 }
 
 export interface SalvagedEvent {
