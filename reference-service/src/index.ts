@@ -1,6 +1,14 @@
 export { buildApp, type AppOptions } from './app.js'
 export { ConfigError, loadServiceConfig, type FaultSettings, type LogLevel, type ServiceConfig } from './config.js'
-export { FLAG_ORDERS_EAGER_LOADING, envFlagProvider, parseFlagList, type FlagContext, type FlagProvider } from './flags.js'
+export {
+  FLAG_ORDERS_EAGER_LOADING,
+  envFlagProvider,
+  flagProviderFromEnv,
+  parseFlagList,
+  unleashFlagProvider,
+  type FlagContext,
+  type FlagProvider,
+} from './flags.js'
 export { migrate, type MigrationResult } from './migrate.js'
 export { MIGRATIONS, type Migration } from './schema.js'
 export { seed, type SeedOptions, type SeedResult } from './seed.js'

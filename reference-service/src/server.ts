@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   }
 
   const tracing = await startTracing(process.env)
-  const [{ startReferenceService, startupExitCode }, { createLogger }, { envFlagProvider }, { readServiceVersion }] = await Promise.all([
+  const [{ startReferenceService, startupExitCode }, { createLogger }, { flagProviderFromEnv }, { readServiceVersion }] = await Promise.all([
     import('./service.js'),
     import('./logger.js'),
     import('./flags.js'),
@@ -34,7 +34,8 @@ async function main(): Promise<void> {
   let version: string
   try {
     version = config.versionOverride ?? readServiceVersion()
-    service = await startReferenceService({ config, logger, flags: envFlagProvider(process.env), version })
+    const flags = await flagProviderFromEnv(process.env, (message) => logger.warn(message))
+    service = await startReferenceService({ config, logger, flags, version })
   } catch (error) {
     logger.fatal({ err: error }, 'failed to start')
     await tracing?.shutdown().catch(() => {})

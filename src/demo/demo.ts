@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs'
 import pg from 'pg'
 import type { Settings } from '../core/index.js'
 import { openDatabase, type DatabaseHandle } from '../db/index.js'
+import { flagServerOptions, startFlagServer, type FlagServer } from '../flags/index.js'
 import { migrate, seed } from '../../reference-service/src/index.js'
 import { nextSteps } from './next-steps.js'
 import { startServiceProcess, type ServiceProcess } from './service-process.js'
@@ -19,6 +21,8 @@ export interface DemoOptions {
 export interface RunningDemo {
   database: { kind: DatabaseHandle['kind']; description: string; url: string }
   serviceUrl: string
+  /** The flag server (flags.yaml over Unleash's API) the service reads its flags from, if there is a flags.yaml. */
+  flagsUrl: string | undefined
   rows: Record<string, number>
   nextSteps: string[]
   stop(): Promise<DemoSummary>
@@ -43,8 +47,11 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
 
     const rows = await prepareData(database.url, options.scale, log)
 
+    const flags = await startFlags(settings, log)
+    if (flags) cleanups.push(() => flags.stop())
+
     log('Starting the reference service...')
-    const service: ServiceProcess = await startServiceProcess({ databaseUrl: database.url, port: options.port })
+    const service: ServiceProcess = await startServiceProcess({ databaseUrl: database.url, port: options.port, env: flags ? unleashEnv(flags) : {} })
     cleanups.push(() => service.stop())
 
     const traffic: Traffic = startTraffic({ baseUrl: service.url, rate: options.trafficRate, users: Math.max(1, rows.users ?? 1) })
@@ -53,12 +60,14 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     return {
       database: { kind: database.kind, description: database.description, url: database.url },
       serviceUrl: service.url,
+      flagsUrl: flags?.url,
       rows,
       nextSteps: nextSteps(service.url, database.url, options.commandIds),
       async stop() {
         cleanups.length = 0
         const summary = await traffic.stop()
         const serviceExitCode = await service.stop()
+        await flags?.stop() // after the service, so that its last metrics arrive
         await database.close()
         return { traffic: summary, serviceExitCode }
       },
@@ -85,5 +94,28 @@ async function prepareData(url: string, scale: number, log: (message: string) =>
     return Object.fromEntries(rows.map((row) => [row.table, row.count]))
   } finally {
     await pool.end()
+  }
+}
+
+/** `flags serve` for flags.yaml, when the project has one; the service evaluates flags against it with unleash-client. */
+async function startFlags(settings: Settings, log: (message: string) => void): Promise<FlagServer | undefined> {
+  const options = flagServerOptions(settings, { port: 0 })
+  if (!existsSync(options.file)) return undefined
+  const server = await startFlagServer({
+    ...options,
+    onReload: (event) => {
+      if (!event.ok) log(`Flags not reloaded: ${event.error?.message ?? 'invalid file'} (serving the last good version).`)
+      else if (event.changed) log(`Flags reloaded from ${options.file}.`)
+    },
+  })
+  log(`Serving ${options.file} over the Unleash API at ${server.url}.`)
+  return server
+}
+
+function unleashEnv(flags: FlagServer): NodeJS.ProcessEnv {
+  return {
+    UNLEASH_URL: flags.url,
+    UNLEASH_API_TOKEN: flags.tokens.client.development ?? Object.values(flags.tokens.client)[0],
+    UNLEASH_REFRESH_INTERVAL_MS: '2000',
   }
 }

@@ -8,6 +8,7 @@ export function renderDemoStarted(demo: RunningDemo, colors: Palette): string {
     `${colors.green('●')} ${colors.bold('Reference service')}  ${demo.serviceUrl}`,
     `${colors.green('●')} ${colors.bold('Database')}           ${demo.database.description}`,
     `  ${colors.dim(rows)}`,
+    ...(demo.flagsUrl ? [`${colors.green('●')} ${colors.bold('Flags')}              ${demo.flagsUrl} ${colors.dim('(flags.yaml over the Unleash API)')}`] : []),
     `  ${colors.dim(`DATABASE_URL=${demo.database.url}`)}`,
     '',
     colors.bold('Try next:'),

@@ -61,7 +61,10 @@ export const eventKinds: readonly EventKind[] = [
     'flag.changed',
     'A feature flag was created, toggled, re-targeted or deleted.',
     z.looseObject({ flag: text, change: text, from: z.unknown().optional(), to: z.unknown().optional() }),
-    (d) => `${d.flag} ${d.change}${d.to === undefined ? '' : `: ${JSON.stringify(d.from ?? null)} -> ${JSON.stringify(d.to)}`}`,
+    (d) =>
+      `${d.flag} ${d.change}${typeof d.environment === 'string' ? ` in ${d.environment}` : ''}` +
+      `${d.to === undefined ? '' : `: ${JSON.stringify(d.from ?? null)} -> ${JSON.stringify(d.to)}`}` +
+      `${typeof d.reason === 'string' ? ` (${d.reason})` : ''}`,
   ),
 
   kind(

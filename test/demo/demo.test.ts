@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -21,9 +21,10 @@ interface RunningDemo {
 }
 
 /** Starts `opsctl demo` like a user would and waits for the service URL it prints. */
-async function startDemo(env: NodeJS.ProcessEnv): Promise<RunningDemo> {
+async function startDemo(env: NodeJS.ProcessEnv, options: { withFlags?: boolean } = {}): Promise<RunningDemo> {
   const dir = mkdtempSync(join(tmpdir(), 'opsctl-demo-'))
   writeFileSync(join(dir, 'opsctl.yaml'), '')
+  if (options.withFlags) copyFileSync(fileURLToPath(new URL('../../flags.yaml', import.meta.url)), join(dir, 'flags.yaml'))
   const child = spawn(process.execPath, [DEV_BIN, 'demo', '--port', '0', '--scale', '0.02', '--traffic-rate', '20'], {
     cwd: dir,
     env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '', ...env },
@@ -63,9 +64,12 @@ async function checkServiceAndStop(demo: RunningDemo): Promise<void> {
 }
 
 describe('opsctl demo', () => {
-  it('comes up on the embedded database and Ctrl-C stops everything cleanly', async () => {
-    const demo = await startDemo({})
+  it('comes up on the embedded database, with flags.yaml served over the Unleash API, and Ctrl-C stops everything cleanly', async () => {
+    const demo = await startDemo({}, { withFlags: true })
     expect(demo.stdout()).toMatch(/Database\s+embedded PGlite/)
+    const flagsUrl = /Flags\s+(http:\S+)/.exec(demo.stdout())?.[1]
+    expect(flagsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api$/)
+    expect((await fetch(`${flagsUrl}/client/features`)).status).toBe(401)
     await checkServiceAndStop(demo)
   })
 

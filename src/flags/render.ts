@@ -1,0 +1,97 @@
+/** Human output of the flags commands. Strings only; the commands print them. */
+import { renderTable, type Palette } from '../core/index.js'
+import type { EnvironmentView, FlagListing, FlagView } from './backend.js'
+import { describeChange, type RecordedChange, type StaleResult } from './manage.js'
+import type { FlagServer } from './server.js'
+
+export function renderFlagList(listing: FlagListing, colors: Palette): string {
+  if (listing.flags.length === 0) return `No flags in ${listing.source}.`
+  const table = renderTable(listing.flags, [
+    { header: 'FLAG', value: (flag) => flag.name },
+    { header: 'TYPE', value: (flag) => flag.type },
+    ...listing.environments.map((environment) => ({
+      header: environment.toUpperCase(),
+      value: (flag: FlagView) => environmentState(flag.environments.find((item) => item.name === environment), colors),
+    })),
+    { header: 'EVALUATED (yes/no)', value: (flag) => (flag.evaluations ? `${flag.evaluations.yes}/${flag.evaluations.no}` : colors.dim('never')) },
+    { header: 'LAST SEEN', value: (flag) => (flag.evaluations?.lastSeenAt ? localTime(flag.evaluations.lastSeenAt) : '-') },
+    { header: 'OWNER', value: (flag) => flag.owner ?? '-' },
+  ])
+  const note = listing.evaluationsKnown ? '' : `\n${colors.dim('No SDK has reported evaluations yet: counts appear once SDKs use flags serve (or Unleash).')}`
+  return `${colors.dim(listing.source)}\n${table}${note}`
+}
+
+function environmentState(environment: EnvironmentView | undefined, colors: Palette): string {
+  if (!environment?.enabled) return colors.dim('off')
+  if (environment.rollout === undefined) return colors.green('on (targeted)')
+  return colors.green(environment.rollout === 100 ? 'on' : `on ${environment.rollout}%`)
+}
+
+export function renderFlag(flag: FlagView & { source: string }, colors: Palette): string {
+  const lines = [
+    `${colors.bold(flag.name)}  ${colors.dim(flag.type)}`,
+    flag.description,
+    `owner: ${flag.owner ?? '-'}   created: ${flag.createdAt ? flag.createdAt.slice(0, 10) : '-'}   source: ${flag.source}`,
+    flag.evaluations ? `evaluated: ${flag.evaluations.yes} yes / ${flag.evaluations.no} no${flag.evaluations.lastSeenAt ? `, last ${localTime(flag.evaluations.lastSeenAt)}` : ''}` : 'evaluated: never (no SDK has reported it)',
+    '',
+  ]
+  for (const environment of flag.environments) {
+    lines.push(`${colors.bold(environment.name)}: ${environment.enabled ? colors.green('on') : colors.dim('off')}${environment.evaluations ? colors.dim(`  (${environment.evaluations.yes} yes / ${environment.evaluations.no} no)`) : ''}`)
+    for (const strategy of environment.strategies) lines.push(`  - ${strategy.name}: ${strategy.summary}`)
+    if (environment.variants.length) lines.push(`  variants: ${environment.variants.map((variant) => `${variant.name} ${variant.weightPercent}%`).join(', ')}`)
+  }
+  return lines.join('\n')
+}
+
+export function renderChange(change: RecordedChange, colors: Palette): string {
+  const head = change.changed ? `${colors.bold(change.flag)}: ${describeChange(change)}` : `${colors.bold(change.flag)}: no change (${describeChange(change)} already)`
+  const lines = [head, colors.dim(`source: ${change.source}${change.eventId ? `   journal: ${change.eventId}` : ''}`)]
+  for (const note of change.notes) lines.push(colors.yellow(`note: ${note}`))
+  return lines.join('\n')
+}
+
+export function renderStale(result: StaleResult, colors: Palette): string {
+  const lines: string[] = []
+  if (result.findings.length === 0) lines.push(colors.green(`No stale flags among the ${result.flags} in ${result.source}.`))
+  else {
+    lines.push(`${result.findings.length} finding${result.findings.length === 1 ? '' : 's'} in ${result.source}:`)
+    lines.push(renderTable(result.findings, [
+      { header: 'FLAG', value: (finding) => finding.flag },
+      { header: 'RULE', value: (finding) => finding.rule },
+      { header: 'WHY', value: (finding) => finding.message },
+    ]))
+  }
+  if (result.scan) lines.push(colors.dim(`scanned ${result.scan.files} source files: ${result.scan.references} flag references${result.scan.skipped.large ? `, ${result.scan.skipped.large} files over 1 MB skipped` : ''}`))
+  for (const skipped of result.skipped) lines.push(colors.dim(`not checked: ${skipped}`))
+  return lines.join('\n')
+}
+
+export interface ServeSummary {
+  url: string
+  file: string
+  environments: string[]
+  tokensFile?: string | undefined
+  /** Only with --show-tokens: tokens are secrets. */
+  tokens?: FlagServer['tokens'] | undefined
+}
+
+export function renderServeStarted(summary: ServeSummary, colors: Palette): string {
+  const lines = [
+    `Serving ${summary.file} on ${colors.bold(summary.url)} (Unleash client and frontend API), environments: ${summary.environments.join(', ')}`,
+    `SDKs: url ${summary.url}, Authorization: the environment's client token (browser SDKs: ${summary.url}/frontend with a frontend token).`,
+  ]
+  if (summary.tokens) {
+    for (const environment of summary.environments) {
+      lines.push(`  ${environment}: client ${summary.tokens.client[environment] ?? '-'}  frontend ${summary.tokens.frontend[environment] ?? '-'}`)
+    }
+  } else if (summary.tokensFile) {
+    lines.push(`Tokens: ${summary.tokensFile} (or run with --show-tokens).`)
+  }
+  lines.push(colors.dim('Edits to the file are picked up at once; an invalid edit keeps the last good flags. Ctrl-C stops.'))
+  return lines.join('\n')
+}
+
+function localTime(iso: string): string {
+  const date = new Date(iso)
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString()
+}
