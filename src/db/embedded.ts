@@ -44,6 +44,7 @@ export async function startEmbeddedServer(options: StartEmbeddedOptions): Promis
       error,
     )
   }
+  keepExtendedProtocolSequencesTogether(db)
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port ?? 0, maxConnections: options.maxConnections ?? 32 })
   await server.start()
   const port = Number(server.getServerConn().split(':').pop())
@@ -55,6 +56,36 @@ export async function startEmbeddedServer(options: StartEmbeddedOptions): Promis
       await db.close()
     },
   }
+}
+
+/** Message types of the extended query protocol that open a sequence only Sync (or a simple Query) ends. */
+const EXTENDED_PROTOCOL_MESSAGES = new Set(['P', 'B', 'D', 'E', 'C', 'H'].map((letter) => letter.charCodeAt(0)))
+const ENDS_SEQUENCE = new Set(['S', 'Q'].map((letter) => letter.charCodeAt(0)))
+
+interface MultiplexedBackend {
+  isInTransaction(): boolean
+  execProtocolRawStream(message: Uint8Array, options: never): Promise<unknown>
+}
+
+/**
+ * pglite-socket multiplexes many connections onto PGlite's one backend, message by message,
+ * and keeps a connection exclusive only inside an explicit transaction. A parameterised query
+ * is several messages (Parse, Bind, Describe, Execute, Sync), so another connection's
+ * messages could land between them: concurrent pool queries then got each other's results
+ * (seen as empty result sets under load). Treating an open extended-protocol sequence like a
+ * transaction makes the multiplexer finish it before serving anyone else.
+ */
+export function keepExtendedProtocolSequencesTogether(db: MultiplexedBackend): void {
+  let sequenceOpen = false
+  const execute = db.execProtocolRawStream.bind(db)
+  const inTransaction = db.isInTransaction.bind(db)
+  db.execProtocolRawStream = (message, options) => {
+    const type = message[0] ?? 0
+    if (ENDS_SEQUENCE.has(type)) sequenceOpen = false
+    else if (EXTENDED_PROTOCOL_MESSAGES.has(type)) sequenceOpen = true
+    return execute(message, options)
+  }
+  db.isInTransaction = () => sequenceOpen || inTransaction()
 }
 
 export function embeddedUrl(port: number): string {

@@ -62,6 +62,38 @@ describe('openDatabase: the embedded default', () => {
   })
 })
 
+describe('the embedded server under concurrency', () => {
+  it('keeps transactions and parameterised queries of concurrent connections apart', async () => {
+    const handle = await openDatabase({ stateDir: mkdtempSync(join(tmpdir(), 'opsctl-db-mux-')) })
+    closers.push(handle.close)
+    const pool = new pg.Pool({ connectionString: handle.url, max: 4 })
+    await pool.query('CREATE TABLE mux (id int PRIMARY KEY)')
+    const partial: number[] = []
+    for (let round = 0; round < 15; round++) {
+      const writer = (async () => {
+        const client = await pool.connect()
+        try {
+          await client.query('BEGIN')
+          await client.query('INSERT INTO mux VALUES ($1)', [round])
+          await new Promise((resolve) => setTimeout(resolve, 5))
+          await client.query('INSERT INTO mux VALUES ($1)', [round + 1000])
+          await client.query(round % 2 ? 'ROLLBACK' : 'COMMIT')
+        } finally {
+          client.release()
+        }
+      })()
+      const readers = Array.from({ length: 5 }, async () => {
+        const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM mux WHERE id = $1 OR id = $2', [round, round + 1000])
+        expect(rows).toHaveLength(1)
+        if (rows[0]!.n === 1) partial.push(round)
+      })
+      await Promise.all([writer, ...readers])
+    }
+    await pool.end()
+    expect(partial).toEqual([])
+  })
+})
+
 describe('openDatabase: concurrent starts', () => {
   it('starts one embedded server when two openers race on the same state directory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'opsctl-db-race-'))
