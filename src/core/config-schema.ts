@@ -55,6 +55,15 @@ export const configSchema = z
       })
       .default({ file: 'flags.yaml', host: '127.0.0.1', port: 4242, clientTokens: [], frontendTokens: [] })
       .describe('Feature flags: flags as code served over the Unleash APIs.'),
+    nplusone: z
+      .strictObject({
+        ignore: z.array(z.string()).default([]).describe('Fingerprints (16 hex digits) or SQL globs of accepted N+1 patterns.'),
+        minRepeats: z.number().int().min(2).default(5).describe('Executions of one statement in one unit of work that make an N+1.'),
+        minTotal: z.string().default('0ms').describe('Minimum total time of the repeats in one unit, e.g. 5ms.'),
+        idleGap: z.string().default('50ms').describe('Pause that ends a unit of work in a database session (server logs).'),
+      })
+      .default({ ignore: [], minRepeats: 5, minTotal: '0ms', idleGap: '50ms' })
+      .describe('N+1 query detection (opsctl db nplusone).'),
     runbooks: z
       .strictObject({
         dirs: z.array(z.string()).default([]).describe('Directories of runbooks that add to and override the shipped ones.'),

@@ -1,0 +1,34 @@
+import { Args, Flags } from '@oclif/core'
+import { OpsCommand } from '../../src/cli/index.js'
+import { concludeLoad, recordLoadRun, loadOptionsFromFlags, renderLoadResult, runLoad } from '../../src/load/index.js'
+import { loadFlags } from './index.js'
+
+export default class LoadRun extends OpsCommand<typeof LoadRun> {
+  static override summary = 'Run a load scenario file: weighted requests with variables and checks, open or closed model, thresholds.'
+  static override description =
+    'The scenario (YAML) is validated first: an unknown key, a wrong type, an unknown {{variable}} or a malformed threshold exits 2 with file:line:col. ' +
+    'Flags override the scenario. Exit codes as for opsctl load: 1 threshold or regression, 4 invalid measurement. See docs/load.md.'
+  static override examples = [
+    '<%= config.bin %> load run load/orders.yaml',
+    "<%= config.bin %> load run load/orders.yaml --rate 300 -d 1m --threshold 'p99<300ms' --out results.json",
+    '<%= config.bin %> load run load/orders.yaml --runs 3 --baseline main.json',
+  ]
+  static override args = { scenario: Args.string({ description: 'The scenario file (YAML).', required: true }) }
+  static override flags = {
+    ...loadFlags,
+    target: Flags.string({ description: "Base URL to load instead of the scenario's target." }),
+  }
+
+  async run() {
+    const result = await runLoad({
+      source: { scenarioFile: this.args.scenario, target: this.flags.target },
+      ...loadOptionsFromFlags(this.flags),
+      progress: process.stderr,
+      interruptible: true,
+      note: (message) => this.note(message),
+    })
+    await recordLoadRun(this.settings, result, (message) => this.note(message))
+    this.render(result, renderLoadResult)
+    return concludeLoad(result, { json: this.jsonEnabled(), note: (message) => this.note(message) })
+  }
+}

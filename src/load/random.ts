@@ -1,0 +1,18 @@
+/** A small seeded generator (mulberry32): the same seed gives the same ids and the same bootstrap. */
+export type Random = () => number
+
+export function seededRandom(seed: number): Random {
+  let state = (Math.floor(seed) ^ 0x9e3779b9) >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** An integer in [min, max], both included. */
+export function randomInt(random: Random, min: number, max: number): number {
+  return min + Math.floor(random() * (max - min + 1))
+}

@@ -1,0 +1,161 @@
+// The live hook on a real pg Client and Pool against PostgreSQL (the local server, or the
+// embedded database when none is reachable).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { TraceFlags, context, trace } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import pg from 'pg'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import {
+  createJsonLinesSink,
+  createQueryRecorder,
+  findNPlusOne,
+  instrumentPg,
+  runInUnitOfWork,
+  type PgInstrumentation,
+} from '../../src/nplusone/index.js'
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
+
+let database: TestDatabase
+let pool: pg.Pool
+let dir: string
+let hook: PgInstrumentation | undefined
+const recorder = createQueryRecorder()
+
+beforeAll(async () => {
+  database = await createTestDatabase('nplusone_live')
+  dir = mkdtempSync(join(tmpdir(), 'opsctl-live-'))
+  pool = new pg.Pool({ connectionString: database.url, max: 3 })
+  await pool.query('CREATE TABLE orders (id int PRIMARY KEY, user_id int NOT NULL); CREATE TABLE items (id serial PRIMARY KEY, order_id int NOT NULL, sku text NOT NULL)')
+  await pool.query("INSERT INTO orders SELECT g, 1 + g % 2 FROM generate_series(1, 12) g; INSERT INTO items (order_id, sku) SELECT 1 + g % 12, 'SKU-' || g FROM generate_series(1, 60) g")
+})
+
+afterAll(async () => {
+  hook?.uninstall()
+  await pool?.end()
+  await database?.drop()
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+afterEach(() => {
+  hook?.uninstall()
+  hook = undefined
+  recorder.clear()
+})
+
+/** The classic N+1: the orders of a user, then the items of each order, one query at a time. */
+async function listOrdersWithItems(userId: number): Promise<number> {
+  const { rows } = await pool.query<{ id: number }>('SELECT id FROM orders WHERE user_id = $1 ORDER BY id', [userId])
+  let items = 0
+  for (const order of rows) items += (await pool.query('SELECT id, sku FROM items WHERE order_id = $1 ORDER BY id', [order.id])).rowCount ?? 0
+  return items
+}
+
+describe('instrumentPg', () => {
+  it('records statements of a Pool with duration, rows, unit of work and call site', async () => {
+    hook = instrumentPg(pg, { onExecution: recorder.onExecution })
+    await runInUnitOfWork('GET /users/:id/orders', () => listOrdersWithItems(1))
+    const executions = recorder.executions()
+    expect(executions).toHaveLength(7)
+    const items = executions[1]!
+    expect(items).toMatchObject({ sql: 'SELECT id, sku FROM items WHERE order_id = $1 ORDER BY id', unit: { kind: 'request', label: 'GET /users/:id/orders' } })
+    expect(items.durationMs).toBeGreaterThan(0)
+    expect(items.rows).toBe(5)
+    expect(items.startMs).toBeGreaterThan(Date.UTC(2024, 0, 1))
+    expect(items.callSite).toMatch(/^test\/nplusone\/live\.test\.ts:\d+:\d+ \(listOrdersWithItems\)$/)
+    expect(items.params).toBeUndefined()
+
+    const [pattern] = await recorder.patterns()
+    expect(pattern).toMatchObject({ executions: 6, units: 1, callSite: items.callSite, producer: { sql: 'SELECT id FROM orders WHERE user_id = $1 ORDER BY id' } })
+  })
+
+  it('keeps each request apart, even when queries wait for a pooled connection under Promise.all', async () => {
+    hook = instrumentPg(pg, { onExecution: recorder.onExecution, params: true })
+    // Three connections, three requests each firing six queries at once: most queries queue for a
+    // connection that another request releases, so the pool calls them from that request's context.
+    await Promise.all(
+      [1, 2, 3].map((request) =>
+        runInUnitOfWork(`request ${request}`, () => Promise.all(Array.from({ length: 6 }, (_, i) => pool.query('SELECT pg_sleep(0.002), $1::int AS n', [request * 100 + i])))),
+      ),
+    )
+    const executions = recorder.executions()
+    expect(executions).toHaveLength(18)
+    // The parameter says which request issued the query; the unit must say the same.
+    for (const execution of executions) expect(execution.unit?.label).toBe(`request ${Math.floor(Number(execution.params![0]) / 100)}`)
+    const patterns = await recorder.patterns()
+    expect(patterns).toHaveLength(1)
+    expect(patterns[0]).toMatchObject({ units: 3, executions: 18, maxPerUnit: 6 })
+  })
+
+  it('records a transaction on a checked-out client, with its repeats', async () => {
+    hook = instrumentPg(pg, { onExecution: recorder.onExecution })
+    await runInUnitOfWork('POST /orders', async () => {
+      const client = await pool.connect()
+      try {
+        await client.query('BEGIN')
+        for (let i = 0; i < 5; i++) await client.query('INSERT INTO items (order_id, sku) VALUES ($1, $2)', [1, `NEW-${i}`])
+        await client.query('ROLLBACK')
+      } finally {
+        client.release()
+      }
+    })
+    const [pattern, ...rest] = await recorder.patterns()
+    expect(rest).toEqual([])
+    expect(pattern).toMatchObject({ kind: 'insert', executions: 5, worstUnit: { label: 'POST /orders' } })
+  })
+
+  it('uses the active OpenTelemetry trace when there is no unit of work, and the backend pid when there is neither', async () => {
+    const manager = new AsyncLocalStorageContextManager().enable()
+    context.setGlobalContextManager(manager)
+    try {
+      hook = instrumentPg(pg, { onExecution: recorder.onExecution })
+      const spanContext = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED }
+      await context.with(trace.setSpan(context.active(), trace.wrapSpanContext(spanContext)), () => pool.query('SELECT 1'))
+      await pool.query('SELECT 2')
+      const [traced, bare] = recorder.executions()
+      expect(traced!.unit).toMatchObject({ kind: 'trace', traceId: '0af7651916cd43dd8448eb211c80319c' })
+      expect(bare!.unit).toBeUndefined()
+      expect(bare!.session).toMatch(/^\d+$/)
+    } finally {
+      context.disable()
+    }
+  })
+
+  it('records callback-style queries, failures with their SQLSTATE, and parameters only when asked', async () => {
+    hook = instrumentPg(pg, { onExecution: recorder.onExecution, params: true })
+    const client = new pg.Client({ connectionString: database.url })
+    await client.connect()
+    try {
+      await new Promise<void>((resolve, reject) => client.query('SELECT $1::text AS v', ['secret'], (error) => (error ? reject(error) : resolve())))
+      await expect(client.query('SELECT * FROM no_such_table')).rejects.toThrow()
+    } finally {
+      await client.end()
+    }
+    const [ok, failed] = recorder.executions()
+    expect(ok).toMatchObject({ sql: 'SELECT $1::text AS v', params: ['secret'], rows: 1 })
+    expect(failed).toMatchObject({ sql: 'SELECT * FROM no_such_table', errorCode: '42P01', error: expect.stringContaining('no_such_table') })
+  })
+
+  it('stops recording once uninstalled', async () => {
+    hook = instrumentPg(pg, { onExecution: recorder.onExecution })
+    hook.uninstall()
+    await pool.query('SELECT 1')
+    expect(recorder.executions()).toEqual([])
+  })
+
+  it('writes a JSON-lines query log, without parameter values, that db nplusone reads', async () => {
+    const path = join(dir, 'service', 'queries.jsonl')
+    const sink = createJsonLinesSink(path)
+    hook = instrumentPg(pg, { onExecution: sink.write, params: true })
+    await runInUnitOfWork('GET /users/:id/orders', () => listOrdersWithItems(2))
+    await sink.close()
+    const text = readFileSync(path, 'utf8')
+    expect(text.trim().split('\n')).toHaveLength(7)
+    expect(text).not.toContain('"params"')
+    const report = await findNPlusOne({ serviceLogs: [path] })
+    expect(report.sources[0]).toMatchObject({ format: 'opsctl-jsonl', statements: 7, skipped: { lines: 0 } })
+    expect(report.patterns[0]).toMatchObject({ executions: 6, worstUnit: { label: 'GET /users/:id/orders' } })
+    expect(report.patterns[0]!.callSite).toContain('listOrdersWithItems')
+  })
+})
