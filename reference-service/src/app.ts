@@ -11,6 +11,7 @@ import { operationsRoutes } from './routes/operations.js'
 import { ordersRoutes } from './routes/orders.js'
 import { reportsRoutes } from './routes/reports.js'
 import { UnknownReferenceError } from './store/orders.js'
+import { runInUnitOfWork } from '../../src/nplusone/index.js'
 
 export interface AppOptions {
   pool: pg.Pool
@@ -19,6 +20,8 @@ export interface AppOptions {
   faults?: FaultSettings
   /** A pino logger; without one the app logs nothing. */
   logger?: FastifyBaseLogger
+  /** Run each request as one unit of work of opsctl's live query hook (N+1 detection per request). */
+  unitsOfWork?: boolean
   /** Source of randomness for fault injection; tests pass a fixed one. */
   random?: () => number
 }
@@ -50,6 +53,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // Strict bodies: "5" is not an integer and unknown fields are errors, not silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   })
+
+  if (options.unitsOfWork) {
+    // First hook: everything the request does, including its queries, belongs to its unit.
+    app.addHook('onRequest', (request, _reply, done) => runInUnitOfWork(`${request.method} ${request.routeOptions.url ?? 'unmatched'}`, () => done()))
+  }
 
   let shuttingDown = false
   app.addHook('preClose', async () => {

@@ -22,6 +22,8 @@ export interface ServiceConfig {
   faults: FaultSettings
   logLevel: LogLevel
   stateDir: string
+  /** Where the live query hook writes each statement (JSON lines) for `opsctl db nplusone --service-log`; unset = off. */
+  queryLog: string | undefined
   /** Overrides the VERSION file, so one checkout can run as "v1" and "v2" in a deploy demo. */
   versionOverride: string | undefined
 }
@@ -55,6 +57,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     },
     logLevel: readLogLevel(env, 'LOG_LEVEL', 'info'),
     stateDir: readString(env, 'OPSCTL_STATE_DIR') ?? '.opsctl',
+    queryLog: readString(env, 'OPSCTL_QUERY_LOG'),
     versionOverride: readString(env, 'SERVICE_VERSION'),
   }
 }

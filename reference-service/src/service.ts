@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import pg from 'pg'
 import { isOpsError } from '../../src/core/index.js'
 import { openDatabase, type DatabaseHandle } from '../../src/db/index.js'
+import { createJsonLinesSink, instrumentPg } from '../../src/nplusone/index.js'
 import { buildApp } from './app.js'
 import { ConfigError, type ServiceConfig } from './config.js'
 import type { FlagProvider } from './flags.js'
@@ -51,8 +52,13 @@ export async function startReferenceService(options: ReferenceServiceOptions): P
   })
   // Without a listener, an idle connection dropped by the server would crash the process.
   pool.on('error', (error) => logger?.warn({ err: error }, 'an idle database connection failed'))
+  // The live query hook: every statement, with its request and call site, for `opsctl db nplusone`.
+  const queryLog = config.queryLog ? createJsonLinesSink(config.queryLog) : undefined
+  const hook = queryLog ? instrumentPg(pg, { onExecution: queryLog.write }) : undefined
   const release = async () => {
     await pool.end().catch(() => {})
+    hook?.uninstall()
+    await queryLog?.close()
     await options.flags.close?.().catch(() => {})
     await database.close()
   }
@@ -72,6 +78,7 @@ export async function startReferenceService(options: ReferenceServiceOptions): P
       flags: options.flags,
       version: options.version,
       faults: config.faults,
+      unitsOfWork: queryLog !== undefined,
       ...(logger ? { logger } : {}),
       ...(options.random ? { random: options.random } : {}),
     })

@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import pg from 'pg'
 import type { Settings } from '../core/index.js'
 import { openDatabase, type DatabaseHandle } from '../db/index.js'
 import { flagServerOptions, startFlagServer, type FlagServer } from '../flags/index.js'
+import { findNPlusOne, type NPlusOneReport } from '../nplusone/index.js'
 import { migrate, seed } from '../../reference-service/src/index.js'
 import { nextSteps } from './next-steps.js'
 import { startServiceProcess, type ServiceProcess } from './service-process.js'
@@ -23,6 +25,7 @@ export interface RunningDemo {
   serviceUrl: string
   /** The flag server (flags.yaml over Unleash's API) the service reads its flags from, if there is a flags.yaml. */
   flagsUrl: string | undefined
+  queryLog: string
   rows: Record<string, number>
   nextSteps: string[]
   stop(): Promise<DemoSummary>
@@ -30,6 +33,9 @@ export interface RunningDemo {
 
 export interface DemoSummary {
   traffic: TrafficSummary
+  /** N+1 patterns the live query hook saw in the service while the demo ran. */
+  nplusone: NPlusOneReport | undefined
+  queryLog: string
   serviceExitCode: number | null
 }
 
@@ -50,8 +56,17 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const flags = await startFlags(settings, log)
     if (flags) cleanups.push(() => flags.stop())
 
+    // The service's live query hook writes every statement here; the findings are shown at the end.
+    const queryLog = join(settings.stateDir, 'demo', 'queries.jsonl')
+    mkdirSync(join(settings.stateDir, 'demo'), { recursive: true })
+    rmSync(queryLog, { force: true })
+
     log('Starting the reference service...')
-    const service: ServiceProcess = await startServiceProcess({ databaseUrl: database.url, port: options.port, env: flags ? unleashEnv(flags) : {} })
+    const service: ServiceProcess = await startServiceProcess({
+      databaseUrl: database.url,
+      port: options.port,
+      env: { ...(flags ? unleashEnv(flags) : {}), OPSCTL_QUERY_LOG: queryLog },
+    })
     cleanups.push(() => service.stop())
 
     const traffic: Traffic = startTraffic({ baseUrl: service.url, rate: options.trafficRate, users: Math.max(1, rows.users ?? 1) })
@@ -62,14 +77,16 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       serviceUrl: service.url,
       flagsUrl: flags?.url,
       rows,
-      nextSteps: nextSteps(service.url, database.url, options.commandIds),
+      queryLog,
+      nextSteps: nextSteps(service.url, database.url, queryLog, options.commandIds),
       async stop() {
         cleanups.length = 0
         const summary = await traffic.stop()
         const serviceExitCode = await service.stop()
         await flags?.stop() // after the service, so that its last metrics arrive
         await database.close()
-        return { traffic: summary, serviceExitCode }
+        const nplusone = existsSync(queryLog) ? await findNPlusOne({ serviceLogs: [queryLog] }).catch(() => undefined) : undefined
+        return { traffic: summary, serviceExitCode, nplusone, queryLog }
       },
     }
   } catch (error) {

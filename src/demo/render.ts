@@ -1,4 +1,5 @@
 import type { Palette } from '../core/index.js'
+import { renderNPlusOneReport } from '../nplusone/index.js'
 import type { DemoSummary, RunningDemo } from './demo.js'
 
 export function renderDemoStarted(demo: RunningDemo, colors: Palette): string {
@@ -25,5 +26,8 @@ export function renderDemoStopped(summary: DemoSummary, colors: Palette): string
   return [
     `Sent ${summary.traffic.requests} background requests (${statuses || 'none answered'}${summary.traffic.errors ? `, ${summary.traffic.errors} failed` : ''}).`,
     `Reference service exited with code ${summary.serviceExitCode}. ${colors.green('Stopped cleanly.')}`,
+    ...(summary.nplusone
+      ? ['', colors.bold(`N+1 queries the live query hook saw (${summary.queryLog}):`), renderNPlusOneReport(summary.nplusone, colors)]
+      : []),
   ].join('\n')
 }

@@ -60,6 +60,9 @@ async function checkServiceAndStop(demo: RunningDemo): Promise<void> {
   demo.child.kill('SIGINT')
   expect(await demo.exit).toBe(130)
   expect(demo.stdout()).toMatch(/Reference service exited with code 0\. Stopped cleanly\./)
+  // The service's live query hook saw the N+1 behind /users/:id/orders (flag orders.eager-loading is off).
+  expect(demo.stdout()).toMatch(/N\+1 queries the live query hook saw/)
+  expect(demo.stdout()).toContain('FROM items WHERE order_id = $1')
   expect(await isListening(demo.serviceUrl)).toBe(false)
 }
 
@@ -98,7 +101,7 @@ describe('demo parts', () => {
   })
 
   it('suggests only commands this build has', () => {
-    const steps = nextSteps('http://127.0.0.1:3000', 'postgres://x@127.0.0.1:1/db', ['config:show'])
+    const steps = nextSteps('http://127.0.0.1:3000', 'postgres://x@127.0.0.1:1/db', '.opsctl/demo/queries.jsonl', ['config:show'])
     expect(steps.some((step) => step.startsWith('opsctl config show'))).toBe(true)
     expect(steps.some((step) => step.includes('opsctl load'))).toBe(false)
   })
