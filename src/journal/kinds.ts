@@ -90,7 +90,13 @@ export const eventKinds: readonly EventKind[] = [
   kind(
     'incident.opened',
     'An incident was declared (its id goes in links.incident).',
-    z.looseObject({ title: text, severity: text }),
+    z.looseObject({
+      title: text,
+      severity: text,
+      service: z.string().optional(),
+      commander: z.string().optional(),
+      impactStartedAt: z.iso.datetime({ offset: true }).optional(),
+    }),
     (d) => `${d.severity}: ${d.title}`,
   ),
   kind('incident.acknowledged', 'Someone took the incident.', z.looseObject({ by: z.string().optional() }), (d) => `acknowledged${optional('by ', d.by)}`),
@@ -107,9 +113,16 @@ export const eventKinds: readonly EventKind[] = [
 
   kind(
     'runbook.step',
-    'A runbook step was started, done or skipped.',
-    z.looseObject({ runbook: text, step: z.union([text, z.number().int().min(0)]), status: z.string().optional() }),
-    (d) => `${d.runbook} step ${d.step}${optional('', d.status)}`,
+    'A runbook step was run (status done, failed, timed-out, interrupted) or skipped.',
+    z.looseObject({
+      runbook: text,
+      step: z.union([text, z.number().int().min(0)]),
+      status: z.string().optional(),
+      command: z.string().optional(),
+      exitCode: z.number().int().nullable().optional(),
+      outputTail: z.string().optional(),
+    }),
+    (d) => `${d.runbook} step ${d.step}${optional('', d.status)}${typeof d.exitCode === 'number' ? ` (exit ${d.exitCode})` : ''}`,
   ),
 ]
 
