@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { environmentError, redactText } from '../core/index.js'
+import { environmentError, isOpsError, redactText } from '../core/index.js'
 import { checkStoredEvent, type JournalEvent } from './event.js'
 import type { JournalFilter } from './filter.js'
 import type { AppendOptions, AppendResult, Damage, JournalStore, ReadOptions, VerifyReport } from './store.js'
@@ -220,6 +220,11 @@ export class PgJournal implements JournalStore {
           if (event) yield event
         }
       }
+    } catch (error) {
+      // The connection can also drop in the middle of a query: the same environment error as above.
+      const cause = lost ?? (error as Error)
+      if (isOpsError(error) || (!lost && !isConnectionLoss(error))) throw error
+      throw environmentError(`Lost the journal connection to ${this.location}: ${redactText(cause.message)}`, 'Check the server, then run the command again.', cause)
     } finally {
       options.signal?.removeEventListener('abort', onAbort)
       await client.end().catch(() => {})
@@ -312,4 +317,11 @@ function describeUrl(url: string): string {
   } catch {
     return 'PostgreSQL (invalid URL)'
   }
+}
+
+/** Errors that mean the server connection is gone (admin shutdown, crash, network). */
+function isConnectionLoss(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string' && (code.startsWith('57P') || code.startsWith('08') || ['ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(code))) return true
+  return /Connection terminated|connection was closed|Client has encountered a connection error/i.test((error as Error)?.message ?? '')
 }
