@@ -9,7 +9,15 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
 
 const DEV_BIN = fileURLToPath(new URL('../../bin/dev.js', import.meta.url))
 const databases: TestDatabase[] = []
+const children: ChildProcess[] = []
 afterAll(async () => {
+  // A failed assertion must not leave a demo (and its service) running: Ctrl-C it, as a user would.
+  for (const child of children.filter((running) => running.exitCode === null)) {
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGINT')
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))])
+    if (child.exitCode === null) child.kill('SIGKILL')
+  }
   for (const database of databases) await database.drop()
 })
 
@@ -30,6 +38,7 @@ async function startDemo(env: NodeJS.ProcessEnv, options: { withFlags?: boolean 
     env: { ...process.env, NO_COLOR: '1', DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  children.push(child)
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
