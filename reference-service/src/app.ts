@@ -103,6 +103,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
   app.register(operationsRoutes, { pool: options.pool, metrics, version: options.version, isShuttingDown: () => shuttingDown })
   app.register(ordersRoutes, { pool: options.pool, flags: options.flags })
   app.register(itemsRoutes, { pool: options.pool })
-  app.register(reportsRoutes, { pool: options.pool })
+  app.register(reportsRoutes, { pool: options.pool, cpuFactor: faults.reportCpuFactor })
   return app
 }

@@ -8,6 +8,11 @@ export interface FaultSettings {
   errorRate: number
   /** Delay added before each request is handled, to make a canary slow on purpose. */
   latencyMs: number
+  /**
+   * The revenue report's aggregation does its per-row work this many times (1 = normal): a CPU
+   * regression in one named function, for `opsctl profile diff` and performance-gate demos.
+   */
+  reportCpuFactor: number
 }
 
 export interface ServiceConfig {
@@ -31,7 +36,7 @@ export interface ServiceConfig {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
-export const NO_FAULTS: FaultSettings = { errorRate: 0, latencyMs: 0 }
+export const NO_FAULTS: FaultSettings = { errorRate: 0, latencyMs: 0, reportCpuFactor: 1 }
 
 /** A setting that cannot be understood; the message names the variable and the value. */
 export class ConfigError extends Error {
@@ -54,6 +59,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     faults: {
       errorRate: readRate(env, 'FAULT_ERROR_RATE', 0),
       latencyMs: readInteger(env, 'FAULT_LATENCY_MS', 0, 0, 600_000),
+      reportCpuFactor: readInteger(env, 'FAULT_REPORT_CPU', 1, 1, 100),
     },
     logLevel: readLogLevel(env, 'LOG_LEVEL', 'info'),
     stateDir: readString(env, 'OPSCTL_STATE_DIR') ?? '.opsctl',

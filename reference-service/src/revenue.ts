@@ -5,7 +5,6 @@
 
 export interface RevenueRow {
   productId: number
-  productName: string
   orderId: number
   /** Epoch milliseconds. */
   orderedAtMs: number
@@ -26,7 +25,6 @@ export interface MonthRevenue {
 
 export interface ProductRevenue {
   productId: number
-  productName: string
   revenueCents: number
   units: number
   orders: number
@@ -47,26 +45,34 @@ interface Tally {
   orderIds: Set<number>
 }
 
-/** Revenue, units and distinct orders per product per month, and per month overall. */
-export function aggregateRevenueByProductAndMonth(rows: readonly RevenueRow[]): RevenueReport {
-  const byProduct = new Map<number, { name: string; months: Map<string, Tally> }>()
-  const byMonth = new Map<string, Tally>()
-
+/**
+ * Revenue, units and distinct orders per product per month, and per month overall. The per-row
+ * work is written out in this one function on purpose: it is the hot function opsctl's profiler
+ * is demonstrated on, and helpers would split its self time across several frames.
+ */
+export function aggregateRevenueByProductAndMonth(rows: readonly RevenueRow[], options: { cpuFactor?: number } = {}): RevenueReport {
+  const cpuFactor = options.cpuFactor ?? 1
+  const byProduct = new Map<number, Map<string, Tally>>()
   for (const row of rows) {
-    const month = monthOf(row.orderedAtMs)
-    const revenue = row.priceCents * row.quantity
-    let product = byProduct.get(row.productId)
-    if (!product) {
-      product = { name: row.productName, months: new Map() }
-      byProduct.set(row.productId, product)
+    let month = ''
+    // Once, unless FAULT_REPORT_CPU asks for a deliberate regression (same result, more work).
+    for (let pass = 0; pass < cpuFactor; pass++) {
+      const date = new Date(row.orderedAtMs)
+      month = `${date.getUTCFullYear()}-${String(date.getUTCMonth() + 1).padStart(2, '0')}`
     }
-    addTo(product.months, month, revenue, row)
-    addTo(byMonth, month, revenue, row)
+    let months = byProduct.get(row.productId)
+    if (!months) byProduct.set(row.productId, (months = new Map()))
+    let tally = months.get(month)
+    if (!tally) months.set(month, (tally = { revenueCents: 0, units: 0, orderIds: new Set() }))
+    tally.revenueCents += row.priceCents * row.quantity
+    tally.units += row.quantity
+    tally.orderIds.add(row.orderId)
   }
 
+  const byMonth = new Map<string, Tally>()
   const products: ProductRevenue[] = []
-  for (const [productId, product] of byProduct) {
-    const months = [...product.months.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  for (const [productId, productMonths] of byProduct) {
+    const months = [...productMonths.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     const orderIds = new Set<number>()
     let revenueCents = 0
     let units = 0
@@ -74,7 +80,14 @@ export function aggregateRevenueByProductAndMonth(rows: readonly RevenueRow[]): 
     let previous: number | undefined
     const monthly: MonthRevenue[] = []
     for (const [month, tally] of months) {
-      for (const id of tally.orderIds) orderIds.add(id)
+      let overall = byMonth.get(month)
+      if (!overall) byMonth.set(month, (overall = { revenueCents: 0, units: 0, orderIds: new Set() }))
+      overall.revenueCents += tally.revenueCents
+      overall.units += tally.units
+      for (const id of tally.orderIds) {
+        orderIds.add(id)
+        overall.orderIds.add(id)
+      }
       revenueCents += tally.revenueCents
       units += tally.units
       if (tally.revenueCents > best[1]) best = [month, tally.revenueCents]
@@ -83,11 +96,11 @@ export function aggregateRevenueByProductAndMonth(rows: readonly RevenueRow[]): 
         revenueCents: tally.revenueCents,
         units: tally.units,
         orders: tally.orderIds.size,
-        growth: previous === undefined || previous === 0 ? null : round4((tally.revenueCents - previous) / previous),
+        growth: previous === undefined || previous === 0 ? null : Math.round(((tally.revenueCents - previous) / previous) * 10_000) / 10_000,
       })
       previous = tally.revenueCents
     }
-    products.push({ productId, productName: product.name, revenueCents, units, orders: orderIds.size, bestMonth: best[0], months: monthly })
+    products.push({ productId, revenueCents, units, orders: orderIds.size, bestMonth: best[0], months: monthly })
   }
   products.sort((a, b) => b.revenueCents - a.revenueCents || a.productId - b.productId)
 
@@ -96,24 +109,4 @@ export function aggregateRevenueByProductAndMonth(rows: readonly RevenueRow[]): 
     .map(([month, tally]) => ({ month, revenueCents: tally.revenueCents, units: tally.units, orders: tally.orderIds.size }))
 
   return { rows: rows.length, months, products }
-}
-
-function addTo(tallies: Map<string, Tally>, month: string, revenue: number, row: RevenueRow): void {
-  let tally = tallies.get(month)
-  if (!tally) {
-    tally = { revenueCents: 0, units: 0, orderIds: new Set() }
-    tallies.set(month, tally)
-  }
-  tally.revenueCents += revenue
-  tally.units += row.quantity
-  tally.orderIds.add(row.orderId)
-}
-
-function monthOf(epochMs: number): string {
-  const date = new Date(epochMs)
-  return `${date.getUTCFullYear()}-${String(date.getUTCMonth() + 1).padStart(2, '0')}`
-}
-
-function round4(value: number): number {
-  return Math.round(value * 10_000) / 10_000
 }

@@ -110,10 +110,12 @@ describe('GET /reports/revenue', () => {
     )
     const response = await app().inject('/reports/revenue?top=3')
     expect(response.statusCode).toBe(200)
-    const body = response.json<{ months: Array<{ revenueCents: number }>; topProducts: Array<{ revenueCents: number }> }>()
+    const body = response.json<{ months: Array<{ revenueCents: number }>; topProducts: Array<{ productId: number; productName: string; revenueCents: number }> }>()
     expect(body.months.reduce((sum, month) => sum + month.revenueCents, 0)).toBe(Number(rows[0]!.revenue))
     expect(body.topProducts).toHaveLength(3)
     expect(body.topProducts[0]!.revenueCents).toBeGreaterThanOrEqual(body.topProducts[1]!.revenueCents)
+    const { rows: names } = await pool.query<{ name: string }>('SELECT name FROM products WHERE id = $1', [body.topProducts[0]!.productId])
+    expect(body.topProducts[0]!.productName).toBe(names[0]!.name)
   })
 
   it('answers 400 for a bad top', async () => {
@@ -252,7 +254,7 @@ function get(agent: http.Agent, port: number, path: string): Promise<{ status?: 
 
 describe('fault injection', () => {
   it('answers 500 to every request at FAULT_ERROR_RATE=1, except probes, metrics and version', async () => {
-    const instance = app({ faults: { errorRate: 1, latencyMs: 0 } })
+    const instance = app({ faults: { errorRate: 1, latencyMs: 0, reportCpuFactor: 1 } })
     const failed = await instance.inject('/users/1/orders')
     expect(failed.statusCode).toBe(500)
     expect(failed.json().message).toContain('injected fault')
@@ -265,7 +267,7 @@ describe('fault injection', () => {
 
   it('fails the given share of requests', async () => {
     const draws = [0.1, 0.9, 0.2, 0.8]
-    const instance = app({ faults: { errorRate: 0.5, latencyMs: 0 }, random: () => draws.shift() ?? 1 })
+    const instance = app({ faults: { errorRate: 0.5, latencyMs: 0, reportCpuFactor: 1 }, random: () => draws.shift() ?? 1 })
     const statuses = []
     for (let i = 0; i < 4; i++) statuses.push((await instance.inject('/users/1/orders')).statusCode)
     expect(statuses).toEqual([500, 200, 500, 200])

@@ -11,7 +11,7 @@ describe('loadServiceConfig', () => {
       migrate: false,
       seed: false,
       seedScale: 1,
-      faults: { errorRate: 0, latencyMs: 0 },
+      faults: { errorRate: 0, latencyMs: 0, reportCpuFactor: 1 },
       logLevel: 'info',
       stateDir: '.opsctl',
       versionOverride: undefined,
@@ -28,12 +28,13 @@ describe('loadServiceConfig', () => {
       SEED_SCALE: '0.01',
       FAULT_ERROR_RATE: '0.25',
       FAULT_LATENCY_MS: '200',
+      FAULT_REPORT_CPU: '4',
       LOG_LEVEL: 'silent',
       OPSCTL_STATE_DIR: '/tmp/state',
       SERVICE_VERSION: '2.0.0',
     })
     expect(config).toMatchObject({ port: 0, host: '0.0.0.0', poolMax: 4, migrate: true, seed: true, seedScale: 0.01, logLevel: 'silent' })
-    expect(config.faults).toEqual({ errorRate: 0.25, latencyMs: 200 })
+    expect(config.faults).toEqual({ errorRate: 0.25, latencyMs: 200, reportCpuFactor: 4 })
     expect(config.versionOverride).toBe('2.0.0')
   })
 
@@ -47,6 +48,7 @@ describe('loadServiceConfig', () => {
     ['PG_POOL_MAX', '0'],
     ['FAULT_ERROR_RATE', '1.5'],
     ['FAULT_LATENCY_MS', '-1'],
+    ['FAULT_REPORT_CPU', '0'],
     ['SEED_SCALE', '0'],
     ['MIGRATE', 'maybe'],
     ['LOG_LEVEL', 'verbose'],
