@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { OpsCommand } from '../../src/cli/index.js'
-import { changeFlag, renderChange } from '../../src/flags/index.js'
+import { renderChange, switchFlag } from '../../src/flags/index.js'
 
 export default class FlagsDisable extends OpsCommand<typeof FlagsDisable> {
   static override summary = 'Turn a flag off in one environment.'
@@ -16,10 +16,6 @@ export default class FlagsDisable extends OpsCommand<typeof FlagsDisable> {
   }
 
   async run() {
-    const change = await changeFlag(
-      { settings: this.settings, file: this.flags.file },
-      { action: 'disable', name: this.args.name, environment: this.flags.env, reason: this.flags.reason },
-    )
-    return this.render(change, renderChange)
+    return this.render(await switchFlag(this.settings, 'disable', this.args.name, this.flags), renderChange)
   }
 }

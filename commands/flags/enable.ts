@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { OpsCommand } from '../../src/cli/index.js'
-import { changeFlag, renderChange } from '../../src/flags/index.js'
+import { renderChange, switchFlag } from '../../src/flags/index.js'
 
 export default class FlagsEnable extends OpsCommand<typeof FlagsEnable> {
   static override summary = 'Turn a flag on in one environment (its strategies then decide who gets it).'
@@ -16,10 +16,6 @@ export default class FlagsEnable extends OpsCommand<typeof FlagsEnable> {
   }
 
   async run() {
-    const change = await changeFlag(
-      { settings: this.settings, file: this.flags.file },
-      { action: 'enable', name: this.args.name, environment: this.flags.env, reason: this.flags.reason },
-    )
-    return this.render(change, renderChange)
+    return this.render(await switchFlag(this.settings, 'enable', this.args.name, this.flags), renderChange)
   }
 }

@@ -16,6 +16,7 @@ export {
   openFlagBackend,
   openJournalRecorder,
   showFlag,
+  switchFlag,
   type FlagAction,
   type FlagChangeRecorder,
   type FlagCommandOptions,

@@ -99,6 +99,16 @@ export async function openJournalRecorder(settings: Settings): Promise<FlagChang
   }
 }
 
+/** `flags enable` and `flags disable`: one environment's switch, from the command's name argument and flags. */
+export function switchFlag(
+  settings: Settings,
+  action: 'enable' | 'disable',
+  name: string,
+  flags: { env: string; reason?: string | undefined; file?: string | undefined },
+): Promise<RecordedChange> {
+  return changeFlag({ settings, file: flags.file }, { action, name, environment: flags.env, reason: flags.reason })
+}
+
 /**
  * One change: the journal is opened first (so a journal that cannot be written stops the change
  * before it is made), then the flag is changed, then the event is written. A kill is recorded

@@ -162,25 +162,28 @@ const variantSchema = z.strictObject({
 
 export type VariantDefinition = z.output<typeof variantSchema>
 
-const strategyCommon = {
-  constraints: z.array(constraintSchema).default([]),
-  variants: z.array(variantSchema).default([]),
+/** A strategy: its name, its own parameters, and the constraints and variants every strategy takes. */
+function strategy<Name extends StrategyName, Parameters extends z.core.$ZodLooseShape>(name: Name, parameters: Parameters) {
+  return z.strictObject({
+    name: z.literal(name),
+    ...parameters,
+    constraints: z.array(constraintSchema).default([]),
+    variants: z.array(variantSchema).default([]),
+  })
 }
 
 const strategySchema = z.discriminatedUnion(
   'name',
   [
-    z.strictObject({ name: z.literal('default'), ...strategyCommon }),
-    z.strictObject({
-      name: z.literal('flexibleRollout'),
+    strategy('default', {}),
+    strategy('flexibleRollout', {
       rollout: rolloutSchema,
       stickiness: z.string().min(1).default('default'),
       /** Absent: the flag's name, as in Unleash. */
       groupId: z.string().min(1).optional(),
-      ...strategyCommon,
     }),
-    z.strictObject({ name: z.literal('userWithId'), userIds: z.array(listItem).min(1), ...strategyCommon }),
-    z.strictObject({ name: z.literal('remoteAddress'), IPs: z.array(listItem).min(1), ...strategyCommon }),
+    strategy('userWithId', { userIds: z.array(listItem).min(1) }),
+    strategy('remoteAddress', { IPs: z.array(listItem).min(1) }),
   ],
   {
     error: (issue) =>

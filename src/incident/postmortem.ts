@@ -4,7 +4,7 @@
  * prompt for the team ("To be written: ..."), never invented. Sections follow the Google SRE
  * book's template and PagerDuty's.
  */
-import { summarizeEvent, type JournalEvent } from '../journal/index.js'
+import { summarizeEvent, summarizeEventData, type JournalEvent } from '../journal/index.js'
 import type { Block } from './document.js'
 import { computeMetrics, formatSpan, type IncidentMetric } from './metrics.js'
 import { severityDefinition, type SeverityDefinition } from './severity.js'
@@ -189,34 +189,33 @@ function highlightOf(event: JournalEvent): string | undefined {
   }
 }
 
+/** The incident's own events: its timelines show them whole, in the journal's wording. */
+export function isIncidentKind(kind: string): boolean {
+  return kind.startsWith('incident.') || kind === 'runbook.step'
+}
+
+/**
+ * The journal's wording of each event. The incident's own events are given whole (a note is the
+ * record, not a line), with what a post-mortem reader needs on top; other journal events are
+ * the journal's one-line summary, without the link back to this incident.
+ */
 function describeEvent(event: JournalEvent, incident: Incident): string {
-  const data = event.data
-  const text = (value: unknown) => (typeof value === 'string' ? value : '')
-  switch (event.kind) {
-    case 'incident.opened':
-      return `declared ${text(data.severity)}: ${text(data.title)}${data.commander ? ` (commander ${text(data.commander)})` : ''}`
-    case 'incident.acknowledged':
-      return `acknowledged by ${text(data.by) || event.actor}`
-    case 'incident.mitigated':
-      return `mitigated${data.summary ? `: ${text(data.summary)}` : ''}`
-    case 'incident.resolved':
-      return `resolved${data.summary ? `: ${text(data.summary)}` : ''}`
-    case 'incident.cancelled':
-      return `cancelled${data.reason ? `: ${text(data.reason)}` : ''}`
-    case 'incident.note':
-      return `note: ${text(data.message)}`
-    case 'incident.role':
-      return `${text(data.person)} is ${text(data.role)}`
-    case 'runbook.step': {
-      const exit = typeof data.exitCode === 'number' ? `, exit ${data.exitCode}` : ''
-      const status = data.status ? ` ${text(data.status)}` : ''
-      return `runbook ${text(data.runbook)} step ${String(data.step)}${status}${exit}${data.command ? `: ${firstLine(text(data.command))}` : ''}`
-    }
-    default: {
-      const summary = summarizeEvent({ ...event, links: Object.fromEntries(Object.entries(event.links).filter(([name]) => name !== 'incident' || event.links.incident !== incident.id)) })
-      return summary || event.kind
-    }
+  if (isIncidentKind(event.kind)) {
+    // An acknowledgement that names nobody was made by its actor.
+    const data = event.kind === 'incident.acknowledged' && !event.data.by ? { ...event.data, by: event.actor } : event.data
+    const wording = summarizeEventData(event.kind, data)
+    if (wording !== undefined) return wording + postmortemDetail(event)
   }
+  const summary = summarizeEvent({ ...event, links: Object.fromEntries(Object.entries(event.links).filter(([name]) => name !== 'incident' || event.links.incident !== incident.id)) })
+  return summary || event.kind
+}
+
+/** The commander named at the declaration, and the command a runbook step ran. */
+function postmortemDetail(event: JournalEvent): string {
+  const { commander, command } = event.data
+  if (event.kind === 'incident.opened' && typeof commander === 'string' && commander) return ` (commander ${commander})`
+  if (event.kind === 'runbook.step' && typeof command === 'string' && command) return `: ${firstLine(command)}`
+  return ''
 }
 
 function firstLine(text: string): string {

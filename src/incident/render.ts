@@ -1,8 +1,10 @@
 /** Human output of the incident and runbook commands: local times, one screen, what to do next. */
 import { renderTable, type Palette } from '../core/index.js'
+import { summarizeEventData, type JournalEvent } from '../journal/index.js'
 import { cleanText } from './alertmanager.js'
 import type { ActionResult, IncidentListing, IncidentStatusReport, NoteResult, StartResult } from './incidents.js'
 import { formatSpan, type IncidentMetric } from './metrics.js'
+import { isIncidentKind } from './postmortem.js'
 import { formatProblem, REQUIRED_SECTIONS, type Runbook } from './runbook-format.js'
 import type { LintReport, RunbookLibrary } from './runbooks.js'
 import { severityDefinition } from './severity.js'
@@ -95,7 +97,7 @@ export function renderStatus(report: IncidentStatusReport, colors: Palette): str
   else stage('resolved', incident.resolvedAt, incident.resolution ? `: ${safe(incident.resolution, 120)}` : '')
   lines.push('', colors.bold('Figures'), ...report.metrics.map((metric) => `  ${metricLine(metric)}`))
   lines.push('', colors.bold(`Timeline (${incident.events.length} events)`))
-  for (const event of incident.events) lines.push(`  ${colors.dim(localTime(event.time, false))}  ${safe(event.actor, 24).padEnd(12)}  ${timelineText(event.kind, event.data)}`)
+  for (const event of incident.events) lines.push(`  ${colors.dim(localTime(event.time, false))}  ${safe(event.actor, 24).padEnd(12)}  ${timelineText(event)}`)
   if (incident.actionItems.length) {
     lines.push('', colors.bold('Action items'))
     for (const item of incident.actionItems) lines.push(`  - ${safe(item.text)}${item.owner ? ` (${safe(item.owner, 80)})` : colors.dim(' (no owner)')}`)
@@ -106,28 +108,11 @@ export function renderStatus(report: IncidentStatusReport, colors: Palette): str
   return lines.join('\n')
 }
 
-function timelineText(kind: string, data: Record<string, unknown>): string {
-  const text = (value: unknown) => (typeof value === 'string' ? safe(value, 160) : '')
-  switch (kind) {
-    case 'incident.opened':
-      return `declared ${text(data.severity)}: ${text(data.title)}`
-    case 'incident.acknowledged':
-      return `acknowledged${data.by ? ` by ${text(data.by)}` : ''}`
-    case 'incident.mitigated':
-      return `mitigated${data.summary ? `: ${text(data.summary)}` : ''}`
-    case 'incident.resolved':
-      return `resolved${data.summary ? `: ${text(data.summary)}` : ''}`
-    case 'incident.cancelled':
-      return `cancelled${data.reason ? `: ${text(data.reason)}` : ''}`
-    case 'incident.note':
-      return `note: ${text(data.message)}`
-    case 'incident.role':
-      return `${text(data.person)} is ${text(data.role)}`
-    case 'runbook.step':
-      return `ran ${text(data.runbook)} step ${String(data.step)}: ${text(data.status)}${typeof data.exitCode === 'number' ? ` (exit ${data.exitCode})` : ''}`
-    default:
-      return kind
-  }
+/** The journal's wording of the incident's own events, each text in it made safe to print; other linked events by kind. */
+function timelineText(event: JournalEvent): string {
+  if (!isIncidentKind(event.kind)) return event.kind
+  const printable = Object.fromEntries(Object.entries(event.data).map(([key, value]) => [key, typeof value === 'string' ? safe(value, 160) : value]))
+  return summarizeEventData(event.kind, printable) ?? event.kind
 }
 
 export function renderIncidentList(listing: IncidentListing, colors: Palette): string {

@@ -19,7 +19,7 @@ export { withFileLock } from './file-lock.js'
 export { kindMatches, matchesFilter, parseJournalFilter, parseTimeBound, type JournalFilter } from './filter.js'
 export { EVENT_ID_PATTERN, createIdGenerator, idTime, isEventId, type IdGenerator } from './id.js'
 export { LineSplitter, type InputLine } from './input.js'
-export { eventKinds, findEventKind, isAcceptedKind, kindNamespaces, type EventKind } from './kinds.js'
+export { eventKinds, findEventKind, isAcceptedKind, kindNamespaces, summarizeEventData, type EventKind } from './kinds.js'
 export { checksumOf, decodeLine, encodeLine, salvageLine } from './line.js'
 export { listJournal, verifyJournal } from './list.js'
 export {

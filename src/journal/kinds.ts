@@ -97,13 +97,13 @@ export const eventKinds: readonly EventKind[] = [
       commander: z.string().optional(),
       impactStartedAt: z.iso.datetime({ offset: true }).optional(),
     }),
-    (d) => `${d.severity}: ${d.title}`,
+    (d) => `declared ${d.severity}: ${d.title}`,
   ),
   kind('incident.acknowledged', 'Someone took the incident.', z.looseObject({ by: z.string().optional() }), (d) => `acknowledged${optional('by ', d.by)}`),
   kind('incident.mitigated', 'The impact stopped.', z.looseObject({ summary: z.string().optional() }), (d) => `mitigated${d.summary ? `: ${d.summary}` : ''}`),
   kind('incident.resolved', 'The cause was fixed.', z.looseObject({ summary: z.string().optional() }), (d) => `resolved${d.summary ? `: ${d.summary}` : ''}`),
   kind('incident.cancelled', 'The incident was a false alarm.', z.looseObject({ reason: z.string().optional() }), (d) => `cancelled${d.reason ? `: ${d.reason}` : ''}`),
-  kind('incident.note', 'A note on the incident timeline.', z.looseObject({ message: text }), (d) => d.message),
+  kind('incident.note', 'A note on the incident timeline.', z.looseObject({ message: text }), (d) => `note: ${d.message}`),
   kind(
     'incident.role',
     'Someone took a role (commander, communications, scribe, ...).',
@@ -122,7 +122,7 @@ export const eventKinds: readonly EventKind[] = [
       exitCode: z.number().int().nullable().optional(),
       outputTail: z.string().optional(),
     }),
-    (d) => `${d.runbook} step ${d.step}${optional('', d.status)}${typeof d.exitCode === 'number' ? ` (exit ${d.exitCode})` : ''}`,
+    (d) => `runbook ${d.runbook} step ${d.step}${optional('', d.status)}${typeof d.exitCode === 'number' ? `, exit ${d.exitCode}` : ''}`,
   ),
 ]
 
@@ -132,6 +132,16 @@ export const KIND_PATTERN = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9_-]*)*$/
 
 export function findEventKind(name: string): EventKind | undefined {
   return byKind.get(name)
+}
+
+/**
+ * The kind's wording of an event's data, whole (no links, not cut to a line): the one source of
+ * it for the journal's listing, the incident timeline and the post-mortem. Undefined for kinds
+ * without one (x.*) and for data the kind's schema refuses.
+ */
+export function summarizeEventData(kind: string, data: Record<string, unknown>): string | undefined {
+  const entry = byKind.get(kind)
+  return entry && entry.data.safeParse(data).success ? entry.summary(data) : undefined
 }
 
 /** Known kinds and `x.*`: what append accepts. */

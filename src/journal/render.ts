@@ -3,18 +3,14 @@ import { redactText, redactValue, type Palette } from '../core/index.js'
 import type { AppendSummary } from './append.js'
 import type { CopySummary } from './copy.js'
 import type { JournalEvent } from './event.js'
-import { findEventKind } from './kinds.js'
+import { summarizeEventData } from './kinds.js'
 import type { Damage, VerifyReport } from './store.js'
 
 const SUMMARY_WIDTH = 100
 
 /** A one-line summary of an event's data, from its kind; compact JSON for other kinds. */
 export function summarizeEvent(event: JournalEvent): string {
-  const kind = findEventKind(event.kind)
-  let text: string | undefined
-  if (kind && kind.data.safeParse(event.data).success) text = kind.summary(event.data)
-  text ??= Object.keys(event.data).length === 0 ? '' : JSON.stringify(event.data)
-  text = text.replace(/\s+/g, ' ').trim()
+  const text = (summarizeEventData(event.kind, event.data) ?? (Object.keys(event.data).length === 0 ? '' : JSON.stringify(event.data))).replace(/\s+/g, ' ').trim()
   const links = Object.entries(event.links).map(([name, value]) => `${name}=${value}`)
   const line = links.length > 0 ? `${text} [${links.join(' ')}]`.trim() : text
   return line.length > SUMMARY_WIDTH ? `${line.slice(0, SUMMARY_WIDTH - 1)}…` : line

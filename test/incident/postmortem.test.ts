@@ -48,6 +48,16 @@ describe('the post-mortem', () => {
     expect(pm.timeline.find((entry) => entry.kind === 'deploy.started')!.offsetMs).toBe(-15 * MINUTE)
   })
 
+  it("words the incident's events as the journal does, whole, with the commander and who acknowledged", () => {
+    expect(pm.timeline.filter((entry) => entry.kind.startsWith('incident.')).map((entry) => entry.summary)).toEqual([
+      'declared SEV2: Checkout errors (commander alice)',
+      'acknowledged by bob',
+      'note: Canary rolled back; errors still up\nTODO(dave): make the canary judge fail faster',
+      'mitigated: killed checkout.new-flow',
+      'resolved: fixed the serializer',
+    ])
+  })
+
   it('computes the figures from the timestamps', () => {
     expect(Object.fromEntries(pm.metrics.map((metric) => [metric.name, metric.ms! / MINUTE]))).toEqual({
       timeToDetect: 10,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { buildEvent, eventKinds, journalEventSchema, summarizeEvent } from '../../src/journal/index.js'
+import { buildEvent, eventKinds, journalEventSchema, summarizeEvent, summarizeEventData } from '../../src/journal/index.js'
 import { event, testContext } from './fixtures.js'
 
 const reasonOf = (input: unknown) => {
@@ -86,8 +86,16 @@ describe('the documented kinds', () => {
   it('summarize each kind in one line', () => {
     expect(summarizeEvent(event({ kind: 'deploy.step', data: { step: 2, weight: 25 }, links: { rollout: 'R-1' } }))).toBe('step 2: 25% of traffic to the new version [rollout=R-1]')
     expect(summarizeEvent(event({ kind: 'flag.changed', data: { flag: 'checkout-v2', change: 'enabled', from: false, to: true } }))).toBe('checkout-v2 enabled: false -> true')
-    expect(summarizeEvent(event({ kind: 'incident.opened', subject: 'INC-7', data: { title: 'Checkout errors', severity: 'SEV2' } }))).toBe('SEV2: Checkout errors')
+    expect(summarizeEvent(event({ kind: 'incident.opened', subject: 'INC-7', data: { title: 'Checkout errors', severity: 'SEV2' } }))).toBe('declared SEV2: Checkout errors')
     expect(summarizeEvent(event({ kind: 'x.backup', data: { size: 3 } }))).toBe('{"size":3}')
     expect(summarizeEvent(event({ kind: 'note', data: { message: 'a\nb '.repeat(100) } })).length).toBeLessThanOrEqual(100)
+  })
+
+  it('words the data whole for the incident timelines: no links, not cut, nothing for x.* or refused data', () => {
+    const message = 'Errors continue after the rollback\n' + 'x'.repeat(200)
+    expect(summarizeEventData('incident.note', { message })).toBe(`note: ${message}`)
+    expect(summarizeEventData('runbook.step', { runbook: 'high-latency', step: 'recent-changes', status: 'done', exitCode: 0 })).toBe('runbook high-latency step recent-changes done, exit 0')
+    expect(summarizeEventData('x.backup', { size: 3 })).toBeUndefined()
+    expect(summarizeEventData('incident.opened', { title: 'Checkout errors' })).toBeUndefined()
   })
 })
