@@ -10,6 +10,8 @@ export interface ServiceProcessOptions {
   env?: NodeJS.ProcessEnv
   /** How long to wait for the "listening" line. */
   startTimeoutMs?: number
+  /** Node arguments that start the service (default: referenceServiceCommand()). */
+  command?: string[]
 }
 
 export interface ServiceProcess {
@@ -31,7 +33,7 @@ export function referenceServiceCommand(): string[] {
 
 /** Starts the reference service as a child process and resolves once it listens. */
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, referenceServiceCommand(), {
+  const child = spawn(process.execPath, options.command ?? referenceServiceCommand(), {
     env: { ...process.env, ...options.env, DATABASE_URL: options.databaseUrl, PORT: String(options.port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -13,7 +13,7 @@ export { readPgLog, sniffLogFormat, type LogFormat } from './sources/pglog.js'
 export { readOtlp } from './sources/otlp.js'
 export { readServiceLog } from './sources/service-log.js'
 export { instrumentPg, type InstrumentPgOptions, type PgInstrumentation, type PgModuleLike } from './live/instrument.js'
-export { currentUnitOfWork, nameUnitOfWork, runInUnitOfWork, type UnitOfWork } from './live/unit-of-work.js'
+export { bindToUnitOfWork, createUnitOfWork, currentUnitOfWork, nameUnitOfWork, runInUnitOfWork, type UnitOfWork } from './live/unit-of-work.js'
 export { createJsonLinesSink, createQueryRecorder, type JsonLinesSink, type QueryRecorder } from './live/recorder.js'
 export type {
   ExecutionSink,

@@ -8,8 +8,10 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
+  bindToUnitOfWork,
   createJsonLinesSink,
   createQueryRecorder,
+  createUnitOfWork,
   findNPlusOne,
   instrumentPg,
   runInUnitOfWork,
@@ -103,6 +105,40 @@ describe('instrumentPg', () => {
     const [pattern, ...rest] = await recorder.patterns()
     expect(rest).toEqual([])
     expect(pattern).toMatchObject({ kind: 'insert', executions: 5, worstUnit: { label: 'POST /orders' } })
+  })
+
+  it('attributes the statements of a pool bound to a unit, concurrent requests and transactions included, without AsyncLocalStorage', async () => {
+    hook = instrumentPg(pg, { onExecution: recorder.onExecution, params: true })
+    const requests = [1, 2, 3].map((request) => ({ request, db: bindToUnitOfWork(pool, createUnitOfWork(`request ${request}`)) }))
+    // Six queries per request at once on three connections: most wait for a connection another request releases.
+    await Promise.all(requests.map(({ request, db }) => Promise.all(Array.from({ length: 6 }, (_, i) => db.query('SELECT pg_sleep(0.002), $1::int AS n', [request * 100 + i])))))
+    // A transaction on a client from the bound pool, with the promise and the callback form of connect().
+    const { db } = requests[0]!
+    const client = await db.connect()
+    try {
+      await client.query('BEGIN')
+      await client.query('SELECT $1::int AS n', [100])
+      await client.query('ROLLBACK')
+    } finally {
+      client.release()
+    }
+    await new Promise<void>((resolve, reject) =>
+      db.connect((error, bound, release) => {
+        if (error || !bound) return reject(error)
+        bound.query('SELECT $1::int AS n', [101], (queryError) => {
+          release()
+          if (queryError) reject(queryError)
+          else resolve()
+        })
+      }),
+    )
+    const executions = recorder.executions()
+    expect(executions).toHaveLength(18 + 4)
+    for (const execution of executions.filter((e) => e.params?.length)) expect(execution.unit?.label).toBe(`request ${Math.floor(Number(execution.params![0]) / 100)}`)
+    expect(executions.filter((e) => e.sql === 'BEGIN' || e.sql === 'ROLLBACK').map((e) => e.unit?.label)).toEqual(['request 1', 'request 1'])
+    // Outside the bound pool, the same statements have no unit.
+    await pool.query('SELECT 1')
+    expect(recorder.executions().at(-1)!.unit).toBeUndefined()
   })
 
   it('uses the active OpenTelemetry trace when there is no unit of work, and the backend pid when there is neither', async () => {

@@ -1,9 +1,11 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
+import pgModule from 'pg'
 import type pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { buildApp, envFlagProvider, migrate, seed, type AppOptions } from '../../reference-service/src/index.js'
+import { createQueryRecorder, instrumentPg, type QueryExecution } from '../../src/nplusone/index.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
 import { recordingPool } from './support.js'
 
@@ -74,6 +76,34 @@ describe('GET /users/:id/orders', () => {
     expect(eager.json()).toEqual(lazy)
     expect(itemsQueries()).toHaveLength(1)
     expect(itemsQueries()[0]).toContain('ANY($1')
+  })
+
+  it('makes each request one unit of work of the live query hook, concurrent requests and POST /orders transactions included', async () => {
+    const recorder = createQueryRecorder()
+    const hook = instrumentPg(pgModule, { onExecution: recorder.onExecution })
+    // A pool of its own: the recording pool's clients bypass the hook, having copied query() before it was installed.
+    const plainPool = new pgModule.Pool({ connectionString: database.url, max: 4 })
+    try {
+      const instance = app({ pool: plainPool, unitsOfWork: true })
+      const { rows } = await pool.query<{ id: number }>('SELECT id FROM products ORDER BY id LIMIT 1')
+      await Promise.all([
+        instance.inject(`/users/${userId}/orders`),
+        instance.inject(`/users/${userId}/orders`),
+        instance.inject({ method: 'POST', url: '/orders', payload: { userId, items: [{ productId: rows[0]!.id, quantity: 1 }] } }),
+      ])
+      const byUnit = new Map<string, QueryExecution[]>()
+      for (const execution of recorder.executions()) if (execution.unit) byUnit.set(execution.unit.id, [...(byUnit.get(execution.unit.id) ?? []), execution])
+      expect([...byUnit.values()].map((executions) => executions[0]!.unit!.label).sort()).toEqual(['GET /users/:id/orders', 'GET /users/:id/orders', 'POST /orders'])
+      for (const executions of byUnit.values()) {
+        if (executions[0]!.unit!.label === 'POST /orders') expect(executions.map((e) => e.sql)).toEqual(expect.arrayContaining(['BEGIN', 'COMMIT']))
+        else expect(executions.filter((e) => /FROM items WHERE order_id = \$1/.test(e.sql))).toHaveLength(orderCount)
+      }
+      const [pattern] = await recorder.patterns()
+      expect(pattern).toMatchObject({ units: 2, maxPerUnit: orderCount })
+    } finally {
+      hook.uninstall()
+      await plainPool.end()
+    }
   })
 
   it('answers 404 for an unknown user and 400 for an id that is not a positive integer', async () => {

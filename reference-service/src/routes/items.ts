@@ -1,12 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
-import type pg from 'pg'
 import { findItemsBySku } from '../store/items.js'
 
-export interface ItemsRoutesOptions {
-  pool: pg.Pool
-}
-
-export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, { pool }) => {
+export const itemsRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Querystring: { sku: string } }>(
     '/items',
     {
@@ -19,7 +14,7 @@ export const itemsRoutes: FastifyPluginAsync<ItemsRoutesOptions> = async (app, {
       },
     },
     async (request) => {
-      const items = await findItemsBySku(pool, request.query.sku)
+      const items = await findItemsBySku(request.db, request.query.sku)
       return { sku: request.query.sku, items }
     },
   )

@@ -15,8 +15,9 @@ export interface InstrumentPgOptions {
   onExecution(execution: QueryExecution): void
   /**
    * Record the application call site: the first stack frame outside node_modules (default true).
-   * Capturing a stack is the hook's one real cost, so it is sampled: the first 10 executions of
-   * each statement text, then one in 100. A pattern's call site is the most frequent one seen.
+   * Capturing a stack costs ~15 µs, so it is sampled: the first 1,000 statements of the process,
+   * then one in 256. N+1 patterns are frequent by nature, so each still gets its call sites; a
+   * pattern's call site is the most frequent one seen.
    */
   callSite?: boolean
   /** Keep bound parameter values on executions (default false; they are never printed without --show-params). */
@@ -37,11 +38,18 @@ interface CallContext {
   callSite: string | undefined
 }
 
-const CALL_SITES_PER_TEXT = 10
-const CALL_SITE_SAMPLE_EVERY = 100
+const CALL_SITES_AT_START = 1000
+const CALL_SITE_SAMPLE_EVERY = 256
 
-/** Carries the caller's context from Pool#query to the Client#query the pool calls later, from another context. */
+/**
+ * Carries the caller's context from Pool#query to the Client#query the pool calls later, from
+ * another context: a property of the pool's copy of the values array (or of the query config
+ * object), which pg-pool hands on unchanged. A string statement stays a string: as a config
+ * object pg would clone it with getOwnPropertyDescriptors on every query.
+ */
 const CONTEXT = Symbol('opsctl.nplusone.context')
+
+type Carrier = { [CONTEXT]?: CallContext }
 
 /**
  * Records every statement of `pg` Clients and Pools: SQL, duration, rows, the unit of work
@@ -58,21 +66,16 @@ export function instrumentPg(pg: PgModuleLike, options: InstrumentPgOptions): Pg
   const originalClientQuery = clientProto.query
   const originalPoolQuery = poolProto?.query
 
-  const seen = new Map<string, number>()
-  const sampled = (text: string): boolean => {
-    const count = (seen.get(text) ?? 0) + 1
-    if (seen.size >= 10_000 && count === 1) seen.clear()
-    seen.set(text, count)
-    return count <= CALL_SITES_PER_TEXT || count % CALL_SITE_SAMPLE_EVERY === 0
-  }
+  let statements = 0
+  const sampled = (): boolean => ++statements <= CALL_SITES_AT_START || statements % CALL_SITE_SAMPLE_EVERY === 0
   const capture = (below: (...args: never[]) => unknown, text: unknown): CallContext => ({
     unit: currentUnitRef(),
-    callSite: wantSite && typeof text === 'string' && sampled(text) ? applicationCallSite(below, root) : undefined,
+    callSite: wantSite && typeof text === 'string' && sampled() ? applicationCallSite(below, root) : undefined,
   })
 
   const clientQuery: QueryFn = function (this: unknown, config, values, callback) {
     if (!active || config === null || config === undefined) return originalClientQuery.call(this, config, values, callback)
-    const carried = (config as { [CONTEXT]?: CallContext })[CONTEXT]
+    const carried = typeof config === 'object' ? (config as Carrier)[CONTEXT] : Array.isArray(values) ? (values as Carrier)[CONTEXT] : undefined
     const text = typeof config === 'string' ? config : (config as { text?: unknown }).text
     const context = carried ?? capture(clientQuery, text)
     if (typeof text !== 'string') return originalClientQuery.call(this, config, values, callback)
@@ -149,8 +152,17 @@ export function instrumentPg(pg: PgModuleLike, options: InstrumentPgOptions): Pg
       if (!active || typeof config === 'function' || config === null || config === undefined) return originalPoolQuery.call(this, config, values, callback)
       if (typeof config === 'object' && typeof (config as { submit?: unknown }).submit === 'function') return originalPoolQuery.call(this, config, values, callback)
       const context = capture(poolQuery!, typeof config === 'string' ? config : (config as { text?: unknown }).text)
-      const carrier = typeof config === 'string' ? { text: config, [CONTEXT]: context } : { ...(config as object), [CONTEXT]: context }
-      return originalPoolQuery.call(this, carrier, values, callback)
+      if (typeof config === 'object') {
+        // A copy: the same config object may be in flight for several requests at once.
+        const carrier: Carrier = { ...(config as object), [CONTEXT]: context }
+        return originalPoolQuery.call(this, carrier, values, callback)
+      }
+      // A string statement: its own copy of the values (an empty list means none) carries the context.
+      if (typeof values === 'function') [values, callback] = [undefined, values]
+      if (values !== undefined && !Array.isArray(values)) return originalPoolQuery.call(this, config, values, callback) // pg reports it
+      const carrier: unknown[] & Carrier = values?.slice() ?? []
+      carrier[CONTEXT] = context
+      return originalPoolQuery.call(this, config, carrier, callback)
     }
     poolProto.query = poolQuery
   }

@@ -19,29 +19,87 @@ let serial = 0
 /**
  * Runs `fn` as one unit of work: every statement issued from it, however deep in awaits,
  * callbacks or Promise.all, is attributed to this unit by the live hook. Framework-agnostic:
- * in Fastify, call it from an onRequest hook around `done()`.
+ * in Fastify, call it from an onRequest hook around `done()`. It rests on AsyncLocalStorage,
+ * which on Node 20 costs every promise of the process; see bindToUnitOfWork for the cheap way.
  */
 export function runInUnitOfWork<T>(name: string, fn: () => T, options: { id?: string } = {}): T {
-  const unit: UnitOfWork = { id: options.id ?? `${PROCESS_TAG}-${(++serial).toString(36)}`, name, startedAt: Date.now() }
-  return storage.run(unit, fn)
+  return storage.run(createUnitOfWork(name, options), fn)
+}
+
+/** A new unit of work, for `bindToUnitOfWork`; runInUnitOfWork makes its own. */
+export function createUnitOfWork(name: string, options: { id?: string } = {}): UnitOfWork {
+  return { id: options.id ?? `${PROCESS_TAG}-${(++serial).toString(36)}`, name, startedAt: Date.now() }
+}
+
+/** The unit a bound pool or client is issuing a statement for, during that synchronous call only. */
+let explicitUnit: UnitOfWork | undefined
+
+/**
+ * A view of a `pg` Pool (or Client) whose statements belong to `unit`, without AsyncLocalStorage.
+ * On Node 20, AsyncLocalStorage runs a hook for every promise the whole process creates, which
+ * costs a promise-heavy service more than the query hook itself; when the request is at hand
+ * (a per-request `request.db`, say), passing a bound pool down is the cheap way to attribute its
+ * statements. Clients from the bound pool's connect() are bound too, so transactions keep the unit.
+ */
+export function bindToUnitOfWork<T extends object>(db: T, unit: UnitOfWork): T {
+  let query: ((...args: unknown[]) => unknown) | undefined
+  let connect: ((...args: unknown[]) => unknown) | undefined
+  return new Proxy(db, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver)
+      if (typeof value !== 'function') return value
+      if (property === 'query') {
+        query ??= (...args: unknown[]) => {
+          const outer = explicitUnit
+          explicitUnit = unit
+          try {
+            return value.apply(target, args)
+          } finally {
+            explicitUnit = outer
+          }
+        }
+        return query
+      }
+      if (property === 'connect') {
+        connect ??= (...args: unknown[]) => {
+          if (typeof args[0] === 'function') {
+            const callback = args[0] as (error: unknown, client: object | undefined, release: unknown) => void
+            return value.call(target, (error: unknown, client: object | undefined, release: unknown) => callback(error, client && bindToUnitOfWork(client, unit), release))
+          }
+          return (value.apply(target, args) as Promise<object>).then((client) => bindToUnitOfWork(client, unit))
+        }
+        return connect
+      }
+      return value.bind(target)
+    },
+  })
 }
 
 export function currentUnitOfWork(): UnitOfWork | undefined {
-  return storage.getStore()
+  return explicitUnit ?? storage.getStore()
 }
 
 /** Renames the current unit, e.g. once the router knows the route pattern. */
 export function nameUnitOfWork(name: string): void {
-  const unit = storage.getStore()
-  if (unit) unit.name = name
+  const unit = currentUnitOfWork()
+  if (!unit) return
+  unit.name = name
+  refs.delete(unit)
 }
+
+/** One UnitRef per unit, so that every statement of a request shares it (and its serialised form). */
+const refs = new WeakMap<UnitOfWork, UnitRef>()
 
 const INVALID_TRACE = '00000000000000000000000000000000'
 
-/** The unit of the current async context: an explicit unit of work, else the active OpenTelemetry trace. */
+/** The unit of the current statement: a bound pool's, the async context's, else the active OpenTelemetry trace. */
 export function currentUnitRef(): UnitRef | undefined {
-  const unit = storage.getStore()
-  if (unit) return { kind: 'request', id: unit.id, label: unit.name }
+  const unit = currentUnitOfWork()
+  if (unit) {
+    let ref = refs.get(unit)
+    if (!ref) refs.set(unit, (ref = { kind: 'request', id: unit.id, label: unit.name }))
+    return ref
+  }
   const span = trace.getActiveSpan()
   if (!span) return undefined
   const context = span.spanContext()

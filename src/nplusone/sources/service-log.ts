@@ -25,19 +25,40 @@ export interface ServiceLogRecord {
   params?: string[]
 }
 
-export function toServiceLogRecord(execution: QueryExecution, includeParams: boolean): ServiceLogRecord {
-  return {
-    ...(execution.startMs !== undefined ? { at: new Date(execution.startMs).toISOString() } : {}),
-    ...(execution.durationMs !== undefined ? { durationMs: Math.round(execution.durationMs * 1000) / 1000 } : {}),
-    sql: execution.sql,
-    ...(execution.rows !== undefined ? { rows: execution.rows } : {}),
-    ...(execution.unit ? { unit: execution.unit } : {}),
-    ...(execution.session ? { session: execution.session } : {}),
-    ...(execution.callSite ? { callSite: execution.callSite } : {}),
-    ...(execution.error !== undefined ? { error: execution.error } : {}),
-    ...(execution.errorCode ? { errorCode: execution.errorCode } : {}),
-    ...(includeParams && execution.params ? { params: [...execution.params] } : {}),
+/** The live hook hands over one UnitRef object per request (see currentUnitRef). */
+const quotedUnits = new WeakMap<UnitRef, string>()
+let currentSecond = { second: Number.NaN, prefix: '' }
+
+/** `"2024-05-01T12:00:00.123Z"` with the date and time formatted once per second, not per statement. */
+function isoTimestamp(ms: number): string {
+  const second = Math.floor(ms / 1000)
+  if (second !== currentSecond.second) currentSecond = { second, prefix: new Date(second * 1000).toISOString().slice(0, 20) }
+  const millis = ms - second * 1000
+  return `"${currentSecond.prefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${Math.floor(millis)}Z"`
+}
+
+/**
+ * One line of the query log (a ServiceLogRecord and a newline), built by hand because the live
+ * hook's sink builds thousands a second: spreading a record object and stringifying it cost
+ * ~5 µs per statement, several times this.
+ */
+export function serviceLogLine(execution: QueryExecution, includeParams: boolean): string {
+  let line = '{'
+  if (execution.startMs !== undefined && Number.isFinite(execution.startMs)) line += `"at":${isoTimestamp(execution.startMs)},`
+  if (execution.durationMs !== undefined) line += `"durationMs":${Number.isFinite(execution.durationMs) ? String(Math.round(execution.durationMs * 1000) / 1000) : 'null'},`
+  line += `"sql":${JSON.stringify(execution.sql)}`
+  if (execution.rows !== undefined) line += `,"rows":${Number.isFinite(execution.rows) ? String(execution.rows) : 'null'}`
+  if (execution.unit) {
+    let unit = quotedUnits.get(execution.unit)
+    if (unit === undefined) quotedUnits.set(execution.unit, (unit = JSON.stringify(execution.unit)))
+    line += `,"unit":${unit}`
   }
+  if (execution.session) line += `,"session":${JSON.stringify(execution.session)}`
+  if (execution.callSite) line += `,"callSite":${JSON.stringify(execution.callSite)}`
+  if (execution.error !== undefined) line += `,"error":${JSON.stringify(execution.error)}`
+  if (execution.errorCode) line += `,"errorCode":${JSON.stringify(execution.errorCode)}`
+  if (includeParams && execution.params) line += `,"params":${JSON.stringify(execution.params)}`
+  return `${line}}\n`
 }
 
 export async function readServiceLog(file: InputFile, sink: ExecutionSink, options: { onProgress?: (bytes: number) => void; stdin?: NodeJS.ReadableStream } = {}): Promise<SourceSummary> {

@@ -1,0 +1,74 @@
+// The live hook's JSON-lines sink: what it writes reads back through the service-log source
+// exactly, batches survive several flushes, and close() writes everything queued.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createJsonLinesSink, readServiceLog, type QueryExecution } from '../../src/nplusone/index.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'opsctl-sink-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+async function readBack(path: string): Promise<{ executions: QueryExecution[]; failures: unknown[] }> {
+  const executions: QueryExecution[] = []
+  const failures: unknown[] = []
+  await readServiceLog({ name: path, path }, { execution: (e) => executions.push(e), failure: (f) => failures.push(f) })
+  return { executions, failures }
+}
+
+describe('createJsonLinesSink', () => {
+  it('writes every field so that the service-log reader gets the same executions back', async () => {
+    const path = join(dir, 'fields.jsonl')
+    const sink = createJsonLinesSink(path, { includeParams: true })
+    const unit = { kind: 'request' as const, id: 'a1-1', label: 'GET /users/:id/orders' }
+    const written: QueryExecution[] = [
+      { sql: 'SELECT 1', startMs: Date.UTC(2026, 10, 25, 12, 0, 0, 7), durationMs: 0.4126, rows: 1, unit, callSite: 'src/store.ts:3:9 (load)' },
+      { sql: 'SELECT "quoted"\n  FROM t -- \u2028 and \\ too', startMs: Date.UTC(2026, 10, 25, 12, 0, 0, 99), durationMs: 12, rows: 0, unit, params: ['42', 'NULL'] },
+      { sql: 'SELECT 2', startMs: Date.UTC(2026, 10, 25, 12, 0, 1, 100), durationMs: 3.5, session: '4242' },
+      { sql: 'SELECT * FROM nope', startMs: Date.UTC(2026, 10, 25, 23, 59, 59, 999), durationMs: 0.1, error: 'relation "nope" does not exist', errorCode: '42P01' },
+      { sql: 'SELECT 3' },
+    ]
+    for (const execution of written) sink.write(execution)
+    await sink.close()
+    const { executions, failures } = await readBack(path)
+    const expected = written.filter((e) => !e.error).map((e) => ({ ...e, ...(e.durationMs !== undefined ? { durationMs: Math.round(e.durationMs * 1000) / 1000 } : {}) }))
+    expect(executions).toEqual(expected)
+    expect(failures).toEqual([{ message: 'relation "nope" does not exist', code: '42P01', sql: 'SELECT * FROM nope' }])
+    for (const line of readFileSync(path, 'utf8').trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow()
+  })
+
+  it('leaves parameter values out unless asked', async () => {
+    const path = join(dir, 'params.jsonl')
+    const sink = createJsonLinesSink(path)
+    sink.write({ sql: 'SELECT $1', params: ['secret'] })
+    await sink.close()
+    expect(readFileSync(path, 'utf8')).not.toContain('secret')
+  })
+
+  it('writes in batches while the service runs and everything on close, in order', async () => {
+    const path = join(dir, 'batches.jsonl')
+    const sink = createJsonLinesSink(path)
+    for (let i = 0; i < 2000; i++) sink.write({ sql: `SELECT ${i}`, durationMs: 1 })
+    // The batches the size limit starts, and the timer's, reach the disk before close().
+    const lines = () => readFileSync(path, 'utf8').split('\n').length - 1
+    for (let waited = 0; lines() < 2000 && waited < 30_000; waited += 50) await sleep(50)
+    expect(lines()).toBe(2000)
+    for (let i = 2000; i < 2100; i++) sink.write({ sql: `SELECT ${i}`, durationMs: 1 })
+    await sink.close()
+    sink.write({ sql: 'SELECT after close' })
+    const { executions } = await readBack(path)
+    expect(executions.map((e) => e.sql)).toEqual(Array.from({ length: 2100 }, (_, i) => `SELECT ${i}`))
+    expect(sink.dropped).toBe(0)
+  })
+
+  it('appends to an existing log and creates missing directories', async () => {
+    const path = join(dir, 'nested', 'deeper', 'append.jsonl')
+    for (const sql of ['SELECT 1', 'SELECT 2']) {
+      const sink = createJsonLinesSink(path)
+      sink.write({ sql })
+      await sink.close()
+    }
+    expect((await readBack(path)).executions.map((e) => e.sql)).toEqual(['SELECT 1', 'SELECT 2'])
+  })
+})
