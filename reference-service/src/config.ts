@@ -29,6 +29,8 @@ export interface ServiceConfig {
   stateDir: string
   /** Where the live query hook writes each statement (JSON lines) for `opsctl db nplusone --service-log`; unset = off. */
   queryLog: string | undefined
+  /** Share of requests whose statements the query hook records (whole requests; 1 = all). */
+  querySampleRate: number
   /** Overrides the VERSION file, so one checkout can run as "v1" and "v2" in a deploy demo. */
   versionOverride: string | undefined
 }
@@ -64,6 +66,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     logLevel: readLogLevel(env, 'LOG_LEVEL', 'info'),
     stateDir: readString(env, 'OPSCTL_STATE_DIR') ?? '.opsctl',
     queryLog: readString(env, 'OPSCTL_QUERY_LOG'),
+    querySampleRate: readRate(env, 'OPSCTL_QUERY_SAMPLE', 1),
     versionOverride: readString(env, 'SERVICE_VERSION'),
   }
 }

@@ -54,7 +54,7 @@ export async function startReferenceService(options: ReferenceServiceOptions): P
   pool.on('error', (error) => logger?.warn({ err: error }, 'an idle database connection failed'))
   // The live query hook: every statement, with its request and call site, for `opsctl db nplusone`.
   const queryLog = config.queryLog ? createJsonLinesSink(config.queryLog) : undefined
-  const hook = queryLog ? instrumentPg(pg, { onExecution: queryLog.write }) : undefined
+  const hook = queryLog ? instrumentPg(pg, { onExecution: queryLog.write, unitSampleRate: config.querySampleRate }) : undefined
   const release = async () => {
     await pool.end().catch(() => {})
     hook?.uninstall()

@@ -141,6 +141,26 @@ describe('instrumentPg', () => {
     expect(recorder.executions().at(-1)!.unit).toBeUndefined()
   })
 
+  it('records sampled units of work whole and the others not at all, even when their queries wait for a connection', async () => {
+    hook = instrumentPg(pg, { onExecution: recorder.onExecution, params: true, unitSampleRate: 0.5 })
+    // Draws below the rate are recorded; six requests of six concurrent queries on three connections.
+    const draws = [0.1, 0.7, 0.2, 0.9, 0.49, 0.5]
+    await Promise.all(
+      draws.map((draw, request) => {
+        const db = bindToUnitOfWork(pool, createUnitOfWork(`request ${request}`, { draw }))
+        return Promise.all(Array.from({ length: 6 }, (_, i) => db.query('SELECT pg_sleep(0.001), $1::int AS n', [request * 100 + i])))
+      }),
+    )
+    await runInUnitOfWork('async-context request', () => pool.query('SELECT 1'), { draw: 0.99 })
+    await pool.query('SELECT 2') // outside any unit: always recorded
+    const executions = recorder.executions()
+    const perUnit = new Map<string, number>()
+    for (const execution of executions) perUnit.set(execution.unit?.label ?? 'none', (perUnit.get(execution.unit?.label ?? 'none') ?? 0) + 1)
+    expect(Object.fromEntries(perUnit)).toEqual({ 'request 0': 6, 'request 2': 6, 'request 4': 6, none: 1 })
+    for (const execution of executions.filter((e) => e.params?.length)) expect(execution.unit?.label).toBe(`request ${Math.floor(Number(execution.params![0]) / 100)}`)
+    expect(() => instrumentPg(pg, { onExecution: () => {}, unitSampleRate: 1.5 })).toThrow(/unitSampleRate/)
+  })
+
   it('uses the active OpenTelemetry trace when there is no unit of work, and the backend pid when there is neither', async () => {
     const manager = new AsyncLocalStorageContextManager().enable()
     context.setGlobalContextManager(manager)

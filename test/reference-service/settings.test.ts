@@ -14,6 +14,7 @@ describe('loadServiceConfig', () => {
       faults: { errorRate: 0, latencyMs: 0, reportCpuFactor: 1 },
       logLevel: 'info',
       stateDir: '.opsctl',
+      querySampleRate: 1,
       versionOverride: undefined,
     })
   })
@@ -29,6 +30,8 @@ describe('loadServiceConfig', () => {
       FAULT_ERROR_RATE: '0.25',
       FAULT_LATENCY_MS: '200',
       FAULT_REPORT_CPU: '4',
+      OPSCTL_QUERY_LOG: '/tmp/queries.jsonl',
+      OPSCTL_QUERY_SAMPLE: '25%',
       LOG_LEVEL: 'silent',
       OPSCTL_STATE_DIR: '/tmp/state',
       SERVICE_VERSION: '2.0.0',
@@ -36,6 +39,7 @@ describe('loadServiceConfig', () => {
     expect(config).toMatchObject({ port: 0, host: '0.0.0.0', poolMax: 4, migrate: true, seed: true, seedScale: 0.01, logLevel: 'silent' })
     expect(config.faults).toEqual({ errorRate: 0.25, latencyMs: 200, reportCpuFactor: 4 })
     expect(config.versionOverride).toBe('2.0.0')
+    expect(config).toMatchObject({ queryLog: '/tmp/queries.jsonl', querySampleRate: 0.25 })
   })
 
   it('accepts the error rate as a percentage', () => {
@@ -49,6 +53,7 @@ describe('loadServiceConfig', () => {
     ['FAULT_ERROR_RATE', '1.5'],
     ['FAULT_LATENCY_MS', '-1'],
     ['FAULT_REPORT_CPU', '0'],
+    ['OPSCTL_QUERY_SAMPLE', '2'],
     ['SEED_SCALE', '0'],
     ['MIGRATE', 'maybe'],
     ['LOG_LEVEL', 'verbose'],

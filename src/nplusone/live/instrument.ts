@@ -2,7 +2,7 @@ import { findSourceMap } from 'node:module'
 import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { QueryExecution, UnitRef } from '../types.js'
-import { currentUnitRef } from './unit-of-work.js'
+import { currentUnitOfWork, currentUnitRef } from './unit-of-work.js'
 
 /** The parts of the `pg` module the hook patches: `import pg from 'pg'` fits. */
 export interface PgModuleLike {
@@ -24,6 +24,12 @@ export interface InstrumentPgOptions {
   params?: boolean
   /** Call sites are shown relative to this directory (default: the working directory). */
   root?: string
+  /**
+   * Share of units of work (requests) recorded, 0 to 1 (default 1: all). A unit is recorded whole
+   * or not at all, so N+1 patterns stay intact in the ones recorded; statements outside any unit
+   * are always recorded. Counts in `db top` are then those of the recorded units.
+   */
+  unitSampleRate?: number
 }
 
 export interface PgInstrumentation {
@@ -37,6 +43,9 @@ interface CallContext {
   unit: UnitRef | undefined
   callSite: string | undefined
 }
+
+/** The context of a statement whose unit of work is not sampled: passed through unrecorded. */
+const UNRECORDED: CallContext = { unit: undefined, callSite: undefined }
 
 const CALL_SITES_AT_START = 1000
 const CALL_SITE_SAMPLE_EVERY = 256
@@ -68,17 +77,22 @@ export function instrumentPg(pg: PgModuleLike, options: InstrumentPgOptions): Pg
 
   let statements = 0
   const sampled = (): boolean => ++statements <= CALL_SITES_AT_START || statements % CALL_SITE_SAMPLE_EVERY === 0
-  const capture = (below: (...args: never[]) => unknown, text: unknown): CallContext => ({
-    unit: currentUnitRef(),
-    callSite: wantSite && typeof text === 'string' && sampled() ? applicationCallSite(below, root) : undefined,
-  })
+  const unitSampleRate = options.unitSampleRate ?? 1
+  if (!(unitSampleRate >= 0 && unitSampleRate <= 1)) throw new RangeError(`unitSampleRate must be from 0 to 1, got ${unitSampleRate}`)
+  const capture = (below: (...args: never[]) => unknown, text: unknown): CallContext => {
+    if (unitSampleRate < 1) {
+      const unit = currentUnitOfWork()
+      if (unit && unit.draw >= unitSampleRate) return UNRECORDED
+    }
+    return { unit: currentUnitRef(), callSite: wantSite && typeof text === 'string' && sampled() ? applicationCallSite(below, root) : undefined }
+  }
 
   const clientQuery: QueryFn = function (this: unknown, config, values, callback) {
     if (!active || config === null || config === undefined) return originalClientQuery.call(this, config, values, callback)
     const carried = typeof config === 'object' ? (config as Carrier)[CONTEXT] : Array.isArray(values) ? (values as Carrier)[CONTEXT] : undefined
     const text = typeof config === 'string' ? config : (config as { text?: unknown }).text
     const context = carried ?? capture(clientQuery, text)
-    if (typeof text !== 'string') return originalClientQuery.call(this, config, values, callback)
+    if (typeof text !== 'string' || context === UNRECORDED) return originalClientQuery.call(this, config, values, callback)
     const parameters = Array.isArray(values) ? values : (config as { values?: unknown }).values
     const startMs = Date.now()
     const started = performance.now()

@@ -9,6 +9,8 @@ export interface UnitOfWork {
   /** What a person recognises: `GET /users/:id/orders`, a job name. */
   name: string
   startedAt: number
+  /** Uniform in [0, 1): decides once for the whole unit whether a hook that samples units records it. */
+  draw: number
 }
 
 const storage = new AsyncLocalStorage<UnitOfWork>()
@@ -22,13 +24,13 @@ let serial = 0
  * in Fastify, call it from an onRequest hook around `done()`. It rests on AsyncLocalStorage,
  * which on Node 20 costs every promise of the process; see bindToUnitOfWork for the cheap way.
  */
-export function runInUnitOfWork<T>(name: string, fn: () => T, options: { id?: string } = {}): T {
+export function runInUnitOfWork<T>(name: string, fn: () => T, options: { id?: string; draw?: number } = {}): T {
   return storage.run(createUnitOfWork(name, options), fn)
 }
 
 /** A new unit of work, for `bindToUnitOfWork`; runInUnitOfWork makes its own. */
-export function createUnitOfWork(name: string, options: { id?: string } = {}): UnitOfWork {
-  return { id: options.id ?? `${PROCESS_TAG}-${(++serial).toString(36)}`, name, startedAt: Date.now() }
+export function createUnitOfWork(name: string, options: { id?: string; draw?: number } = {}): UnitOfWork {
+  return { id: options.id ?? `${PROCESS_TAG}-${(++serial).toString(36)}`, name, startedAt: Date.now(), draw: options.draw ?? Math.random() }
 }
 
 /** The unit a bound pool or client is issuing a statement for, during that synchronous call only. */

@@ -25,6 +25,12 @@ export interface ServiceLogRecord {
   params?: string[]
 }
 
+/** JSON literals of statement texts: a service runs a few hundred texts over and over, and a hash lookup is cheaper than escaping. */
+const quotedSql = new Map<string, string>()
+const QUOTED_SQL_LIMIT = 5000
+/** Longer texts (literal-laden, rarely repeated) are quoted each time rather than kept. */
+const QUOTED_SQL_MAX_LENGTH = 1024
+
 /** The live hook hands over one UnitRef object per request (see currentUnitRef). */
 const quotedUnits = new WeakMap<UnitRef, string>()
 let currentSecond = { second: Number.NaN, prefix: '' }
@@ -46,7 +52,15 @@ export function serviceLogLine(execution: QueryExecution, includeParams: boolean
   let line = '{'
   if (execution.startMs !== undefined && Number.isFinite(execution.startMs)) line += `"at":${isoTimestamp(execution.startMs)},`
   if (execution.durationMs !== undefined) line += `"durationMs":${Number.isFinite(execution.durationMs) ? String(Math.round(execution.durationMs * 1000) / 1000) : 'null'},`
-  line += `"sql":${JSON.stringify(execution.sql)}`
+  let sql = quotedSql.get(execution.sql)
+  if (sql === undefined) {
+    sql = JSON.stringify(execution.sql)
+    if (execution.sql.length <= QUOTED_SQL_MAX_LENGTH) {
+      if (quotedSql.size >= QUOTED_SQL_LIMIT) quotedSql.clear()
+      quotedSql.set(execution.sql, sql)
+    }
+  }
+  line += `"sql":${sql}`
   if (execution.rows !== undefined) line += `,"rows":${Number.isFinite(execution.rows) ? String(execution.rows) : 'null'}`
   if (execution.unit) {
     let unit = quotedUnits.get(execution.unit)
