@@ -15,8 +15,8 @@ export interface InstrumentPgOptions {
   onExecution(execution: QueryExecution): void
   /**
    * Record the application call site: the first stack frame outside node_modules (default true).
-   * Capturing a stack costs ~15 µs, so it is sampled: the first 1,000 statements of the process,
-   * then one in 256. N+1 patterns are frequent by nature, so each still gets its call sites; a
+   * Capturing a stack costs ~15 µs, so it is sampled: the first 1,000 statements recorded, then
+   * one in 256. N+1 patterns are frequent by nature, so each still gets its call sites; a
    * pattern's call site is the most frequent one seen.
    */
   callSite?: boolean
@@ -62,7 +62,8 @@ type Carrier = { [CONTEXT]?: CallContext }
 
 /**
  * Records every statement of `pg` Clients and Pools: SQL, duration, rows, the unit of work
- * (runInUnitOfWork, else the active OpenTelemetry trace), the backend pid and the call site.
+ * (bindToUnitOfWork's or runInUnitOfWork's, else the active OpenTelemetry trace), the backend
+ * pid and the call site.
  * Pool#query is patched too, because the pool issues the statement from its own callback,
  * where neither the caller's stack nor (under contention) its async context is visible.
  */

@@ -177,38 +177,54 @@ export function parseParameters(detail: string): string[] {
   return values
 }
 
-interface RecordParser {
-  batch(batch: LineBatch): void
-  finish(): void
-  records: number
+/** What every format's parser shares: where records go, what it skipped, and one timestamp cache per file. */
+abstract class RecordParser {
+  records = 0
+  protected readonly times = new TimestampParser()
+
+  constructor(
+    private readonly interpreter: RecordInterpreter,
+    protected readonly skipped: SkipCounter,
+  ) {}
+
+  /** Zones the log named that we could not resolve; reported as notes so the UTC fallback is visible. */
+  get unknownZones(): Set<string> {
+    return this.times.unknownZones
+  }
+
+  abstract batch(batch: LineBatch): void
+
+  /** Only formats that hold a record across lines (stderr, multi-line csvlog) have anything left to flush. */
+  finish(): void {}
+
+  protected emit(record: LogRecord): void {
+    this.records++
+    this.interpreter.record(record)
+  }
+
+  /** A line this format cannot read: NULs or U+FFFD mean binary data, which deserves its own reason. */
+  protected skipUnreadable(text: string, reason: string, line: number): void {
+    this.skipped.skip(text.includes('\u0000') || text.includes('\uFFFD') ? 'binary data' : reason, line)
+  }
 }
 
 /** stderr logs: primary lines matched by the prefix; tab-indented continuation lines; DETAIL and friends attach. */
-class StderrParser implements RecordParser {
-  records = 0
+class StderrParser extends RecordParser {
   private current: LogRecord | undefined
   /** Which part a tab-indented continuation line extends. */
   private currentPart: 'message' | 'detail' | 'statement' | 'other' = 'message'
-  private readonly times = new TimestampParser()
   private readonly prefix: CompiledPrefix
   private readonly pidGroup: number | undefined
   private readonly sessionGroup: number | undefined
 
-  constructor(
-    prefix: string,
-    private readonly interpreter: RecordInterpreter,
-    private readonly skipped: SkipCounter,
-  ) {
+  constructor(prefix: string, interpreter: RecordInterpreter, skipped: SkipCounter) {
+    super(interpreter, skipped)
     this.prefix = compilePrefix(prefix)
     this.pidGroup = this.prefix.groups.pid
     this.sessionGroup = this.prefix.groups.session
     if (this.pidGroup === undefined && this.sessionGroup === undefined) {
       throw badInput(`log_line_prefix "${prefix}" has neither %p nor %c`, 'Statements are grouped by session: log_line_prefix must contain %p (process id) or %c (session id).')
     }
-  }
-
-  get unknownZones(): Set<string> {
-    return this.times.unknownZones
   }
 
   batch({ lines, firstLine }: LineBatch): void {
@@ -223,7 +239,7 @@ class StderrParser implements RecordParser {
       const match = pattern.exec(line)
       if (match === null) {
         if (line.length === 0) continue
-        this.skipped.skip(line.includes('\u0000') || line.includes('\uFFFD') ? 'binary data' : 'no prefix match', firstLine + i)
+        this.skipUnreadable(line, 'no prefix match', firstLine + i)
         continue
       }
       this.primary(match, firstLine + i)
@@ -294,13 +310,12 @@ class StderrParser implements RecordParser {
 
   private flush(): void {
     if (!this.current) return
-    this.records++
     const record = this.current
     this.current = undefined
-    this.interpreter.record(record)
+    this.emit(record)
   }
 
-  finish(): void {
+  override finish(): void {
     this.flush()
   }
 }
@@ -312,22 +327,11 @@ function originOf(user: string | undefined, database: string | undefined, applic
 }
 
 /** csvlog: one record per CSV row; quoted fields may span lines. PostgreSQL 13-17 column sets. */
-class CsvParser implements RecordParser {
-  records = 0
+class CsvParser extends RecordParser {
   private pendingText = ''
   private pendingLines = 0
   private pendingStart = 0
   private pendingQuotes = 0
-  private readonly times = new TimestampParser()
-
-  constructor(
-    private readonly interpreter: RecordInterpreter,
-    private readonly skipped: SkipCounter,
-  ) {}
-
-  get unknownZones(): Set<string> {
-    return this.times.unknownZones
-  }
 
   batch({ lines, firstLine }: LineBatch): void {
     for (let i = 0; i < lines.length; i++) {
@@ -364,13 +368,12 @@ class CsvParser implements RecordParser {
   private row(text: string, line: number): void {
     const fields = parseCsvRow(text)
     if (fields === undefined || fields.length < 22 || fields.length > 27 || !/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(fields[0]!)) {
-      this.skipped.skip(text.includes('\u0000') || text.includes('\uFFFD') ? 'binary data' : 'not a csvlog row', line)
+      this.skipUnreadable(text, 'not a csvlog row', line)
       return
     }
-    this.records++
     const session = detach(fields[5] || fields[3] || '')
     const origin = originOf(fields[1] || undefined, fields[2] || undefined, fields[22] || undefined)
-    this.interpreter.record({
+    this.emit({
       atMs: this.times.parse(fields[0]!),
       session,
       origin: origin === undefined ? undefined : detach(origin),
@@ -383,7 +386,7 @@ class CsvParser implements RecordParser {
     })
   }
 
-  finish(): void {
+  override finish(): void {
     if (this.pendingLines > 0) this.skipped.skip('truncated record (unterminated quoted field at end of file)', this.pendingStart, this.pendingLines)
     this.pendingLines = 0
   }
@@ -437,19 +440,7 @@ export function parseCsvRow(text: string): string[] | undefined {
 }
 
 /** jsonlog (PostgreSQL 15+): one JSON object per line. */
-class JsonParser implements RecordParser {
-  records = 0
-  private readonly times = new TimestampParser()
-
-  constructor(
-    private readonly interpreter: RecordInterpreter,
-    private readonly skipped: SkipCounter,
-  ) {}
-
-  get unknownZones(): Set<string> {
-    return this.times.unknownZones
-  }
-
+class JsonParser extends RecordParser {
   batch({ lines, firstLine }: LineBatch): void {
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!
@@ -458,7 +449,7 @@ class JsonParser implements RecordParser {
       try {
         value = JSON.parse(line)
       } catch {
-        this.skipped.skip(line.includes('\u0000') || line.includes('\uFFFD') ? 'binary data' : 'invalid JSON', firstLine + i)
+        this.skipUnreadable(line, 'invalid JSON', firstLine + i)
         continue
       }
       const entry = value as Record<string, unknown> | null
@@ -466,11 +457,10 @@ class JsonParser implements RecordParser {
         this.skipped.skip('not a jsonlog record', firstLine + i)
         continue
       }
-      this.records++
       const text = (key: string) => (typeof entry[key] === 'string' && entry[key] !== '' ? (entry[key] as string) : undefined)
       const session = text('session_id') ?? (entry.pid !== undefined ? String(entry.pid) : '')
       const state = text('state_code')
-      this.interpreter.record({
+      this.emit({
         atMs: typeof entry.timestamp === 'string' ? this.times.parse(entry.timestamp) : undefined,
         session,
         origin: originOf(text('user'), text('dbname'), text('application_name')),
@@ -483,8 +473,6 @@ class JsonParser implements RecordParser {
       })
     }
   }
-
-  finish(): void {}
 }
 
 /** The format from the first non-empty line: `{` is jsonlog, a timestamp and a comma is csvlog, anything else stderr. */
@@ -503,7 +491,7 @@ export function sniffLogFormat(firstLine: string): LogFormat {
 export async function readPgLog(file: InputFile, sink: ExecutionSink, options: PgLogOptions = {}): Promise<SourceSummary> {
   const skipped = new SkipCounter(displayName(file))
   const interpreter = new RecordInterpreter(sink, options.params ?? false)
-  let parser: (RecordParser & { unknownZones: Set<string> }) | undefined
+  let parser: RecordParser | undefined
   let format: LogFormat | undefined = options.format && options.format !== 'auto' ? options.format : undefined
   let firstLine: string | undefined
 
