@@ -77,6 +77,7 @@ export function bindToUnitOfWork<T extends object>(db: T, unit: UnitOfWork): T {
   })
 }
 
+/** The unit of the statement being issued: a bound pool's during its call, else the async context's. */
 export function currentUnitOfWork(): UnitOfWork | undefined {
   return explicitUnit ?? storage.getStore()
 }
