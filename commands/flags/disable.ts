@@ -1,21 +1,7 @@
-import { Args, Flags } from '@oclif/core'
-import { OpsCommand } from '../../src/cli/index.js'
-import { renderChange, switchFlag } from '../../src/flags/index.js'
+import FlagsEnable from './enable.js'
 
-export default class FlagsDisable extends OpsCommand<typeof FlagsDisable> {
+export default class FlagsDisable extends FlagsEnable {
   static override summary = 'Turn a flag off in one environment.'
-  static override description =
-    'Changes flags.yaml in place, keeping its comments and layout (written atomically; opsctl flags serve picks it up at once), ' +
-    'or the flag on a real Unleash server when UNLEASH_URL and UNLEASH_API_TOKEN are set. The change is recorded in the ops journal.'
   static override examples = ['<%= config.bin %> flags disable orders.eager-loading --env production --reason "N+1 fix verified on staging"']
-  static override args = { name: Args.string({ required: true, description: 'The flag.' }) }
-  static override flags = {
-    env: Flags.string({ required: true, description: 'The environment, e.g. production.' }),
-    reason: Flags.string({ description: 'Why: goes into the journal.' }),
-    file: Flags.string({ description: 'flags.yaml to change (default: flags.yaml beside opsctl.yaml); given, it wins over UNLEASH_URL.' }),
-  }
-
-  async run() {
-    return this.render(await switchFlag(this.settings, 'disable', this.args.name, this.flags), renderChange)
-  }
+  protected override action = 'disable' as const
 }

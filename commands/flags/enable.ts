@@ -15,7 +15,10 @@ export default class FlagsEnable extends OpsCommand<typeof FlagsEnable> {
     file: Flags.string({ description: 'flags.yaml to change (default: flags.yaml beside opsctl.yaml); given, it wins over UNLEASH_URL.' }),
   }
 
+  /** `flags disable` is this command with the other action. */
+  protected action: 'enable' | 'disable' = 'enable'
+
   async run() {
-    return this.render(await switchFlag(this.settings, 'enable', this.args.name, this.flags), renderChange)
+    return this.render(await switchFlag(this.settings, this.action, this.args.name, this.flags), renderChange)
   }
 }

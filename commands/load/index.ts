@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { OpsCommand } from '../../src/cli/index.js'
-import { concludeLoad, recordLoadRun, loadOptionsFromFlags, parseHeaderFlags, parseMethodFlag, renderLoadResult, runLoad } from '../../src/load/index.js'
+import { parseHeaderFlags, parseMethodFlag, renderLoadResult, runLoadCommand } from '../../src/load/index.js'
 
 /** Flags shared by `load URL` and `load run SCENARIO`. */
 export const loadFlags = {
@@ -41,15 +41,7 @@ export default class Load extends OpsCommand<typeof Load> {
 
   async run() {
     const { method, header, body, 'expect-status': expectStatus } = this.flags
-    const result = await runLoad({
-      source: { url: { url: this.args.url, method: parseMethodFlag(method), headers: parseHeaderFlags(header), body, expectStatus } },
-      ...loadOptionsFromFlags(this.flags),
-      progress: process.stderr,
-      interruptible: true,
-      note: (message) => this.note(message),
-    })
-    await recordLoadRun(this.settings, result, (message) => this.note(message))
-    this.render(result, renderLoadResult)
-    return concludeLoad(result, { json: this.jsonEnabled(), note: (message) => this.note(message) })
+    const source = { url: { url: this.args.url, method: parseMethodFlag(method), headers: parseHeaderFlags(header), body, expectStatus } }
+    return runLoadCommand(source, this.flags, { settings: this.settings, json: this.jsonEnabled(), note: (message) => this.note(message), print: (result) => this.render(result, renderLoadResult) })
   }
 }

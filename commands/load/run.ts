@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core'
 import { OpsCommand } from '../../src/cli/index.js'
-import { concludeLoad, recordLoadRun, loadOptionsFromFlags, renderLoadResult, runLoad } from '../../src/load/index.js'
+import { renderLoadResult, runLoadCommand } from '../../src/load/index.js'
 import { loadFlags } from './index.js'
 
 export default class LoadRun extends OpsCommand<typeof LoadRun> {
@@ -20,15 +20,7 @@ export default class LoadRun extends OpsCommand<typeof LoadRun> {
   }
 
   async run() {
-    const result = await runLoad({
-      source: { scenarioFile: this.args.scenario, target: this.flags.target },
-      ...loadOptionsFromFlags(this.flags),
-      progress: process.stderr,
-      interruptible: true,
-      note: (message) => this.note(message),
-    })
-    await recordLoadRun(this.settings, result, (message) => this.note(message))
-    this.render(result, renderLoadResult)
-    return concludeLoad(result, { json: this.jsonEnabled(), note: (message) => this.note(message) })
+    const source = { scenarioFile: this.args.scenario, target: this.flags.target }
+    return runLoadCommand(source, this.flags, { settings: this.settings, json: this.jsonEnabled(), note: (message) => this.note(message), print: (result) => this.render(result, renderLoadResult) })
   }
 }

@@ -35,24 +35,11 @@ export const CONSTRAINT_OPERATORS = [
 ] as const
 export type ConstraintOperator = (typeof CONSTRAINT_OPERATORS)[number]
 
-const SINGLE_VALUE_OPERATORS = new Set<ConstraintOperator>([
-  'NUM_EQ',
-  'NUM_GT',
-  'NUM_GTE',
-  'NUM_LT',
-  'NUM_LTE',
-  'DATE_AFTER',
-  'DATE_BEFORE',
-  'SEMVER_EQ',
-  'SEMVER_GT',
-  'SEMVER_GTE',
-  'SEMVER_LT',
-  'SEMVER_LTE',
-  'REGEX',
-])
+/** Operators that compare against a list of values; every other one takes a single value. */
+const LIST_OPERATORS = new Set<ConstraintOperator>(['IN', 'NOT_IN', 'STR_STARTS_WITH', 'STR_ENDS_WITH', 'STR_CONTAINS', 'IN_CIDR'])
 
 export function takesSingleValue(operator: ConstraintOperator): boolean {
-  return SINGLE_VALUE_OPERATORS.has(operator)
+  return !LIST_OPERATORS.has(operator)
 }
 
 export const DEFAULT_ENVIRONMENTS = ['development', 'production']

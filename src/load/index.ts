@@ -56,3 +56,4 @@ export { chooseByWeight, compileRequest, cumulativeWeights, type LoadPlan, type 
 export { createLoadProgress, describeModel, renderComparison, renderLoadResult } from './render.js'
 export { RESULT_KIND, RESULT_VERSION, type LoadResult, type LoadSummary, type RunStats, type SecondStats, type Validity } from './result.js'
 export { recordLoadRun } from './record.js'
+export { runLoadCommand, type LoadCommandOutput } from './command.js'
