@@ -52,7 +52,7 @@ describe.runIf(serverAvailable)('opsctl db explain and db plan-diff', () => {
     expect(result.stderr).toBe('')
     expect(result.status).toBe(0)
     expect(result.stdout).toMatch(/└─ Seq Scan on items  rows \d+ · filter removed [\d,]+/)
-    expect(result.stdout).toMatch(/● (critical|warning) #1 Seq Scan on items: Sequential scan of items reads 20,000 rows/)
+    expect(result.stdout).toMatch(/● (critical|warning) +#1 Seq Scan on items: Sequential scan of items reads 20,000 rows/)
     expect(result.stdout).toMatch(/\+ items \(sku\)  cost [\d.]+ → [\d.]+ \(-\d+\.\d%\)/)
     expect(result.stdout).toContain('CREATE INDEX CONCURRENTLY items_sku_idx ON items (sku);')
     expect(result.stdout).not.toMatch(/\u001B\[/)

@@ -86,10 +86,12 @@ describe('GET /users/:id/orders', () => {
     try {
       const instance = app({ pool: plainPool, unitsOfWork: true })
       const { rows } = await pool.query<{ id: number }>('SELECT id FROM products ORDER BY id LIMIT 1')
+      // The POST orders for another user: an order it commits for userId mid-GET would change the GETs' count.
+      const { rows: others } = await pool.query<{ id: number }>('SELECT id FROM users WHERE id <> $1 ORDER BY id LIMIT 1', [userId])
       await Promise.all([
         instance.inject(`/users/${userId}/orders`),
         instance.inject(`/users/${userId}/orders`),
-        instance.inject({ method: 'POST', url: '/orders', payload: { userId, items: [{ productId: rows[0]!.id, quantity: 1 }] } }),
+        instance.inject({ method: 'POST', url: '/orders', payload: { userId: others[0]!.id, items: [{ productId: rows[0]!.id, quantity: 1 }] } }),
       ])
       const byUnit = new Map<string, QueryExecution[]>()
       for (const execution of recorder.executions()) if (execution.unit) byUnit.set(execution.unit.id, [...(byUnit.get(execution.unit.id) ?? []), execution])
