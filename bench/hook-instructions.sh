@@ -3,14 +3,17 @@
 # it varies by more than the effect). The compiled reference service runs under valgrind's
 # callgrind with the hook off and on, side by side; WARM sequential requests go uncounted (under
 # valgrind V8 needs thousands to finish tiering up), then COUNTED requests with instrumentation
-# on. User-space instructions of the service process, garbage collection included
-# (--single-threaded-gc keeps it on the main thread); the kernel's network stack is not counted.
+# on. User-space instructions of the service process, all its threads (the query log's writer
+# thread too) and garbage collection included; the kernel's network stack is not counted.
+# V8 runs with --predictable (no concurrent compilation or marking, fixed hash seeds), so that
+# which code gets optimised, and when, varies less from run to run.
 # Needs valgrind (apt-get install valgrind), curl and `npm run build`.
 # Usage: bash bench/hook-instructions.sh [WARM, default 8000] [COUNTED, default 400]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WARM=${1:-8000}
 COUNTED=${2:-400}
+NODE_FLAGS=${NODE_FLAGS:---predictable}
 SERVER=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 DB=opsctl_bench_instr_$$
 DB_URL="${SERVER%/*}/$DB"
@@ -30,7 +33,7 @@ count() { # label port [extra env...]
   local label=$1 port=$2; shift 2
   env PORT=$port DATABASE_URL=$DB_URL LOG_LEVEL=warn "$@" valgrind --tool=callgrind --instr-atstart=no \
     --callgrind-out-file="$WORK/$label.out" --smc-check=all-non-file --dump-line=no \
-    node --single-threaded-gc dist/reference-service/src/server.js >"$WORK/$label.log" 2>&1 &
+    node $NODE_FLAGS dist/reference-service/src/server.js >"$WORK/$label.log" 2>&1 &
   local pid=$!
   until curl -sf -o /dev/null "http://127.0.0.1:$port/healthz"; do sleep 1; done
   for i in $(seq 1 "$WARM"); do curl -s -o /dev/null "http://127.0.0.1:$port/users/$((i % 50 + 1))/orders"; done
@@ -49,7 +52,7 @@ count() { # label port [extra env...]
 count off 39411 OPSCTL_QUERY_LOG= &
 count on 39412 OPSCTL_QUERY_LOG="$WORK/queries.jsonl" &
 wait
-echo "The compiled reference service under callgrind: $WARM sequential warm-up requests, then $COUNTED counted, GET /users/:id/orders for 50 users, seed scale 0.1. The hook recorded $(wc -l < "$WORK/queries.jsonl") statements."
+echo "The compiled reference service under callgrind (node $NODE_FLAGS): $WARM sequential warm-up requests, then $COUNTED counted, GET /users/:id/orders for 50 users, seed scale 0.1. The hook recorded $(wc -l < "$WORK/queries.jsonl") statements."
 echo
 echo "| variant | instructions / request | of which V8 compilers |"
 echo "| --- | ---: | ---: |"

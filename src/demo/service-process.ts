@@ -26,7 +26,8 @@ export interface ServiceProcess {
 /** The compiled entry when running from dist/, else the TypeScript source through tsx. */
 export function referenceServiceCommand(): string[] {
   const compiled = fileURLToPath(new URL('../../reference-service/src/server.js', import.meta.url))
-  if (existsSync(compiled)) return [compiled]
+  // Source maps: the live hook's call sites then name the TypeScript lines.
+  if (existsSync(compiled)) return ['--enable-source-maps', compiled]
   const source = fileURLToPath(new URL('../../reference-service/src/server.ts', import.meta.url))
   return ['--import', import.meta.resolve('tsx/esm'), source]
 }

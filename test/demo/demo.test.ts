@@ -72,6 +72,8 @@ async function checkServiceAndStop(demo: RunningDemo): Promise<void> {
   // The service's live query hook saw the N+1 behind /users/:id/orders (flag orders.eager-loading is off).
   expect(demo.stdout()).toMatch(/N\+1 queries the live query hook saw/)
   expect(demo.stdout()).toContain('FROM items WHERE order_id = $1')
+  // The call site is the service's own line, source-mapped, not the hook's wrapper.
+  expect(demo.stdout()).toMatch(/call site\s+reference-service\/src\/store\/orders\.ts:\d+:\d+ \(listOrdersWithItems\)/)
   expect(await isListening(demo.serviceUrl)).toBe(false)
 }
 

@@ -14,6 +14,7 @@ import {
   createUnitOfWork,
   findNPlusOne,
   instrumentPg,
+  nameUnitOfWork,
   runInUnitOfWork,
   type PgInstrumentation,
 } from '../../src/nplusone/index.js'
@@ -136,6 +137,8 @@ describe('instrumentPg', () => {
     expect(executions).toHaveLength(18 + 4)
     for (const execution of executions.filter((e) => e.params?.length)) expect(execution.unit?.label).toBe(`request ${Math.floor(Number(execution.params![0]) / 100)}`)
     expect(executions.filter((e) => e.sql === 'BEGIN' || e.sql === 'ROLLBACK').map((e) => e.unit?.label)).toEqual(['request 1', 'request 1'])
+    // The call site is the caller's line, not the bound pool's wrapper in the hook.
+    for (const execution of executions) expect(execution.callSite).toMatch(/^test\/nplusone\/live\.test\.ts:\d+:\d+/)
     // Outside the bound pool, the same statements have no unit.
     await pool.query('SELECT 1')
     expect(recorder.executions().at(-1)!.unit).toBeUndefined()
@@ -191,6 +194,24 @@ describe('instrumentPg', () => {
     const [ok, failed] = recorder.executions()
     expect(ok).toMatchObject({ sql: 'SELECT $1::text AS v', params: ['secret'], rows: 1 })
     expect(failed).toMatchObject({ sql: 'SELECT * FROM no_such_table', errorCode: '42P01', error: expect.stringContaining('no_such_table') })
+  })
+
+  it('labels the statements after a rename with the new name of the unit', async () => {
+    hook = instrumentPg(pg, { onExecution: recorder.onExecution })
+    const unit = createUnitOfWork('GET unmatched')
+    const db = bindToUnitOfWork(pool, unit)
+    await db.query('SELECT 1')
+    await runInUnitOfWork('GET unmatched', async () => {
+      nameUnitOfWork('GET /users/:id')
+      await pool.query('SELECT 2')
+    })
+    unit.name = 'GET /orders/:id'
+    await db.query('SELECT 3')
+    expect(recorder.executions().map((e) => [e.sql, e.unit?.label])).toEqual([
+      ['SELECT 1', 'GET unmatched'],
+      ['SELECT 2', 'GET /users/:id'],
+      ['SELECT 3', 'GET /orders/:id'],
+    ])
   })
 
   it('stops recording once uninstalled', async () => {

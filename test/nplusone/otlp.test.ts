@@ -129,6 +129,24 @@ describe('OTLP traces', () => {
     expect(top.errors).toEqual([{ message: 'relation "nope" does not exist', count: 3, sql: 'SELECT * FROM nope' }])
   })
 
+  it('feed each trace once it has gone quiet, so that a long file streams through, and count spans that come later', async () => {
+    // 3,000 requests, one a second for 50 minutes of span time, each with its own N+1; then a
+    // straggler: two more queries of the first trace, 50 minutes after it was fed.
+    const lines: string[] = []
+    for (let r = 0; r < 3000; r++) {
+      const trace = r.toString(16).padStart(32, '0')
+      const spans = [{ ...request(`r${r}`, '/users/:id/orders', r * 1000), traceId: trace }]
+      for (let i = 0; i < 5; i++) spans.push({ ...query(ITEMS, `r${r}`, r * 1000 + i + 1), traceId: trace })
+      lines.push(JSON.stringify(document(spans)))
+    }
+    const first = '0'.repeat(32)
+    lines.push(JSON.stringify(document([0, 1].map((i) => ({ ...query(ORDERS, 'r0', 3_000_000 + i), traceId: first })))))
+    const report = await findNPlusOne({ otlp: [write('long.jsonl', `${lines.join('\n')}\n`)] })
+    expect(report.patterns).toHaveLength(1)
+    expect(report.patterns[0]).toMatchObject({ units: 3000, executions: 15_000 })
+    expect(report.sources[0]!.notes).toMatchObject({ traces: 3000, 'spans after their trace was fed (a unit of their own)': 1 })
+  })
+
   it('take the call site from code attributes', async () => {
     const spans = [request('r1', '/x', 0)]
     for (let i = 0; i < 5; i++) spans.push(query(ITEMS, 'r1', 1 + i, { attributes: { 'db.system': 'postgresql', 'db.statement': ITEMS, 'code.filepath': 'app/orders.py', 'code.lineno': 42, 'code.function': 'list_orders' } }))

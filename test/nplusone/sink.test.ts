@@ -1,5 +1,6 @@
 // The live hook's JSON-lines sink: what it writes reads back through the service-log source
 // exactly, batches survive several flushes, and close() writes everything queued.
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -60,6 +61,28 @@ describe('createJsonLinesSink', () => {
     const { executions } = await readBack(path)
     expect(executions.map((e) => e.sql)).toEqual(Array.from({ length: 2100 }, (_, i) => `SELECT ${i}`))
     expect(sink.dropped).toBe(0)
+  })
+
+  it('drops and counts what a full disk refuses, without failing the service', async () => {
+    const sink = createJsonLinesSink('/dev/full')
+    for (let i = 0; i < 10; i++) sink.write({ sql: `SELECT ${i}`, durationMs: 1 })
+    await sink.close()
+    expect(sink.dropped).toBe(10)
+  })
+
+  it('does not keep the process alive, and writes everything when closed', () => {
+    const path = join(dir, 'child.jsonl')
+    const script = (close: boolean) => `
+      import { createJsonLinesSink } from ${JSON.stringify(new URL('../../src/nplusone/index.ts', import.meta.url).href)}
+      const sink = createJsonLinesSink(${JSON.stringify(path)})
+      for (let i = 0; i < 3; i++) sink.write({ sql: 'SELECT ' + i })
+      ${close ? 'await sink.close()' : ''}`
+    for (const close of [false, true]) {
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(close)], { encoding: 'utf8', timeout: 30_000 })
+      expect(child.status, child.stderr).toBe(0)
+    }
+    // The first process ended before its batch was due; the second closed the sink.
+    expect(readFileSync(path, 'utf8').trim().split('\n')).toHaveLength(3)
   })
 
   it('appends to an existing log and creates missing directories', async () => {

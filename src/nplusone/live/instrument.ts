@@ -1,5 +1,6 @@
 import { findSourceMap } from 'node:module'
-import { relative } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { dirname, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { QueryExecution, UnitRef } from '../types.js'
 import { currentUnitOfWork, currentUnitRef } from './unit-of-work.js'
@@ -38,43 +39,51 @@ export interface PgInstrumentation {
 }
 
 type QueryFn = (this: unknown, config: unknown, values?: unknown, callback?: unknown) => unknown
+type ConnectFn = (this: unknown, callback?: unknown) => unknown
+type Callback = (error: unknown, result: unknown) => void
 
-interface CallContext {
-  unit: UnitRef | undefined
-  callSite: string | undefined
+/** Who issued a statement: its unit of work and, when sampled, its call site. */
+class CallContext {
+  constructor(
+    readonly unit: UnitRef | undefined,
+    readonly callSite: string | undefined,
+  ) {}
 }
 
 /** The context of a statement whose unit of work is not sampled: passed through unrecorded. */
-const UNRECORDED: CallContext = { unit: undefined, callSite: undefined }
+const UNRECORDED = new CallContext(undefined, undefined)
 
 const CALL_SITES_AT_START = 1000
 const CALL_SITE_SAMPLE_EVERY = 256
 
-/**
- * Carries the caller's context from Pool#query to the Client#query the pool calls later, from
- * another context: a property of the pool's copy of the values array (or of the query config
- * object), which pg-pool hands on unchanged. A string statement stays a string: as a config
- * object pg would clone it with getOwnPropertyDescriptors on every query.
- */
-const CONTEXT = Symbol('opsctl.nplusone.context')
-
-type Carrier = { [CONTEXT]?: CallContext }
+/** The client a statement ran on: its backend pid names the session when there is no unit. */
+interface PgClientLike {
+  processID?: number | null
+}
 
 /**
  * Records every statement of `pg` Clients and Pools: SQL, duration, rows, the unit of work
  * (bindToUnitOfWork's or runInUnitOfWork's, else the active OpenTelemetry trace), the backend
  * pid and the call site.
- * Pool#query is patched too, because the pool issues the statement from its own callback,
- * where neither the caller's stack nor (under contention) its async context is visible.
+ *
+ * Pool#query is patched too, because the pool issues the statement from its own callback, where
+ * neither the caller's stack nor (under contention) its async context is visible. The caller's
+ * context travels with the pool's connect callback: Pool#query calls this.connect synchronously,
+ * the patched connect wraps the callback, and pg-pool's callback calls Client#query synchronously
+ * inside it. That costs one closure per statement, where copying the values array to carry the
+ * context cost a copy plus a property store that made pg's argument handling megamorphic.
  */
 export function instrumentPg(pg: PgModuleLike, options: InstrumentPgOptions): PgInstrumentation {
   let active = true
   const root = options.root ?? process.cwd()
   const wantSite = options.callSite ?? true
+  const keepParams = options.params ?? false
+  const onExecution = options.onExecution
   const clientProto = pg.Client.prototype as { query: QueryFn }
-  const poolProto = pg.Pool?.prototype as { query: QueryFn } | undefined
+  const poolProto = pg.Pool?.prototype as { query: QueryFn; connect: ConnectFn } | undefined
   const originalClientQuery = clientProto.query
   const originalPoolQuery = poolProto?.query
+  const originalPoolConnect = poolProto?.connect
 
   let statements = 0
   const sampled = (): boolean => ++statements <= CALL_SITES_AT_START || statements % CALL_SITE_SAMPLE_EVERY === 0
@@ -85,101 +94,136 @@ export function instrumentPg(pg: PgModuleLike, options: InstrumentPgOptions): Pg
       const unit = currentUnitOfWork()
       if (unit && unit.draw >= unitSampleRate) return UNRECORDED
     }
-    return { unit: currentUnitRef(), callSite: wantSite && typeof text === 'string' && sampled() ? applicationCallSite(below, root) : undefined }
+    return new CallContext(currentUnitRef(), wantSite && typeof text === 'string' && sampled() ? applicationCallSite(below, root) : undefined)
+  }
+
+  // Epoch milliseconds from the monotonic clock, re-anchored to the wall clock once a second: one
+  // clock read per statement start instead of two.
+  let wallOffset = Date.now() - performance.now()
+  let anchoredAt = performance.now()
+  const wallClock = (monotonic: number): number => {
+    if (monotonic - anchoredAt > 1000) {
+      anchoredAt = monotonic
+      wallOffset = Date.now() - monotonic
+    }
+    return wallOffset + monotonic
+  }
+
+  /** Set by Pool#query for the connect it calls synchronously. */
+  let pendingForConnect: CallContext | undefined
+  /** Set while pg-pool's connect callback runs, for the Client#query it issues synchronously. */
+  let handedToClient: CallContext | undefined
+
+  const record = (sql: string, context: CallContext, client: PgClientLike, parameters: unknown, startMs: number, started: number, error: unknown, result: unknown): void => {
+    const execution: QueryExecution = { sql, startMs, durationMs: performance.now() - started }
+    if (context.unit) execution.unit = context.unit
+    else if (client.processID) execution.session = String(client.processID)
+    if (context.callSite) execution.callSite = context.callSite
+    if (keepParams && Array.isArray(parameters)) execution.params = parameters.map(describeValue)
+    if (error) {
+      execution.error = (error as Error).message ?? String(error)
+      const code = (error as { code?: unknown }).code
+      if (typeof code === 'string') execution.errorCode = code
+    } else {
+      const rows = rowCount(result)
+      if (rows !== undefined) execution.rows = rows
+    }
+    try {
+      onExecution(execution)
+    } catch {
+      // A failing recorder must never fail the application's query.
+    }
   }
 
   const clientQuery: QueryFn = function (this: unknown, config, values, callback) {
     if (!active || config === null || config === undefined) return originalClientQuery.call(this, config, values, callback)
-    const carried = typeof config === 'object' ? (config as Carrier)[CONTEXT] : Array.isArray(values) ? (values as Carrier)[CONTEXT] : undefined
     const text = typeof config === 'string' ? config : (config as { text?: unknown }).text
-    const context = carried ?? capture(clientQuery, text)
+    const context = handedToClient ?? capture(clientQuery, text)
+    handedToClient = undefined
     if (typeof text !== 'string' || context === UNRECORDED) return originalClientQuery.call(this, config, values, callback)
-    const parameters = Array.isArray(values) ? values : (config as { values?: unknown }).values
-    const startMs = Date.now()
     const started = performance.now()
-    const client = this as { processID?: number | null }
-    const finish = (error: unknown, result: unknown) => {
-      const execution: QueryExecution = { sql: text, startMs, durationMs: performance.now() - started }
-      if (context.unit) execution.unit = context.unit
-      else if (client.processID) execution.session = String(client.processID)
-      if (context.callSite) execution.callSite = context.callSite
-      if (options.params && Array.isArray(parameters)) execution.params = parameters.map(describeValue)
-      if (error) {
-        execution.error = (error as Error).message ?? String(error)
-        const code = (error as { code?: unknown }).code
-        if (typeof code === 'string') execution.errorCode = code
-      } else {
-        const rows = rowCount(result)
-        if (rows !== undefined) execution.rows = rows
-      }
-      try {
-        options.onExecution(execution)
-      } catch {
-        // A failing recorder must never fail the application's query.
-      }
-    }
+    const startMs = wallClock(started)
 
-    const submittable = typeof (config as { submit?: unknown }).submit === 'function'
-    if (submittable) {
+    if (typeof (config as { submit?: unknown }).submit === 'function') {
       // Cursors and streams: no completion callback to wrap reliably; record the statement without timing.
       const result = originalClientQuery.call(this, config, values, callback)
       const execution: QueryExecution = { sql: text, startMs }
       if (context.unit) execution.unit = context.unit
       if (context.callSite) execution.callSite = context.callSite
-      options.onExecution(execution)
+      onExecution(execution)
       return result
     }
+    // One closure per statement, over what its completion needs: the query path's only allocation
+    // besides the execution itself.
+    const client = this as PgClientLike
     if (typeof values === 'function') {
+      const done = values as Callback
       return originalClientQuery.call(this, config, (error: unknown, result: unknown) => {
-        finish(error, result)
-        ;(values as (error: unknown, result: unknown) => void)(error, result)
+        record(text, context, client, (config as { values?: unknown }).values, startMs, started, error, result)
+        done(error, result)
       })
     }
+    const parameters = Array.isArray(values) ? values : (config as { values?: unknown }).values
     if (typeof callback === 'function') {
+      const done = callback as Callback
       return originalClientQuery.call(this, config, values, (error: unknown, result: unknown) => {
-        finish(error, result)
-        ;(callback as (error: unknown, result: unknown) => void)(error, result)
+        record(text, context, client, parameters, startMs, started, error, result)
+        done(error, result)
       })
     }
     const configCallback = typeof config === 'object' ? (config as { callback?: unknown }).callback : undefined
     if (typeof configCallback === 'function') {
+      const done = configCallback as Callback
       const wrapped = {
         ...(config as object),
         callback: (error: unknown, result: unknown) => {
-          finish(error, result)
-          ;(configCallback as (error: unknown, result: unknown) => void)(error, result)
+          record(text, context, client, parameters, startMs, started, error, result)
+          done(error, result)
         },
       }
       return originalClientQuery.call(this, wrapped, values)
     }
     const promise = originalClientQuery.call(this, config, values) as Promise<unknown> | undefined
     promise?.then(
-      (result) => finish(undefined, result),
-      (error: unknown) => finish(error, undefined),
+      (result) => record(text, context, client, parameters, startMs, started, undefined, result),
+      (error: unknown) => record(text, context, client, parameters, startMs, started, error, undefined),
     )
     return promise
   }
   clientProto.query = clientQuery
 
   let poolQuery: QueryFn | undefined
-  if (poolProto && originalPoolQuery) {
+  let poolConnect: ConnectFn | undefined
+  if (poolProto && originalPoolQuery && originalPoolConnect) {
     poolQuery = function (this: unknown, config, values, callback) {
       if (!active || typeof config === 'function' || config === null || config === undefined) return originalPoolQuery.call(this, config, values, callback)
       if (typeof config === 'object' && typeof (config as { submit?: unknown }).submit === 'function') return originalPoolQuery.call(this, config, values, callback)
-      const context = capture(poolQuery!, typeof config === 'string' ? config : (config as { text?: unknown }).text)
-      if (typeof config === 'object') {
-        // A copy: the same config object may be in flight for several requests at once.
-        const carrier: Carrier = { ...(config as object), [CONTEXT]: context }
-        return originalPoolQuery.call(this, carrier, values, callback)
+      const outer = pendingForConnect
+      pendingForConnect = capture(poolQuery!, typeof config === 'string' ? config : (config as { text?: unknown }).text)
+      try {
+        return originalPoolQuery.call(this, config, values, callback)
+      } finally {
+        pendingForConnect = outer
       }
-      // A string statement: its own copy of the values (an empty list means none) carries the context.
-      if (typeof values === 'function') [values, callback] = [undefined, values]
-      if (values !== undefined && !Array.isArray(values)) return originalPoolQuery.call(this, config, values, callback) // pg reports it
-      const carrier: unknown[] & Carrier = values?.slice() ?? []
-      carrier[CONTEXT] = context
-      return originalPoolQuery.call(this, config, carrier, callback)
+    }
+    poolConnect = function (this: unknown, callback) {
+      const context = pendingForConnect
+      // The application's own pool.connect(), or pg-pool without a callback: nothing to hand on.
+      if (context === undefined || typeof callback !== 'function') return originalPoolConnect.call(this, callback)
+      pendingForConnect = undefined
+      return originalPoolConnect.call(this, (error: unknown, client: unknown, release: unknown) => {
+        const outer = handedToClient
+        // On a failed connect pg-pool hands the error to the caller's code, which issues no statement of ours.
+        handedToClient = error ? outer : context
+        try {
+          ;(callback as (error: unknown, client: unknown, release: unknown) => void)(error, client, release)
+        } finally {
+          handedToClient = outer
+        }
+      })
     }
     poolProto.query = poolQuery
+    poolProto.connect = poolConnect
   }
 
   return {
@@ -187,6 +231,7 @@ export function instrumentPg(pg: PgModuleLike, options: InstrumentPgOptions): Pg
       active = false
       if (clientProto.query === clientQuery) clientProto.query = originalClientQuery
       if (poolProto && poolQuery && poolProto.query === poolQuery) poolProto.query = originalPoolQuery!
+      if (poolProto && poolConnect && poolProto.connect === poolConnect) poolProto.connect = originalPoolConnect!
     },
   }
 }
@@ -207,9 +252,31 @@ function describeValue(value: unknown): string {
 }
 
 const sourceMapped = new Map<string, ReturnType<typeof findSourceMap> | null>()
+/** Script names (file URLs or paths) as shown, relative to a root: a stack holds the same few over and over. */
+const displayPaths = new Map<string, string>()
+const DISPLAY_PATHS_LIMIT = 10_000
+
+function displayPath(root: string, file: string): string {
+  const key = `${root}\0${file}`
+  let shown = displayPaths.get(key)
+  if (shown === undefined) {
+    const path = file.startsWith('file://') ? fileURLToPath(file) : file
+    shown = relative(root, path) || path
+    if (displayPaths.size >= DISPLAY_PATHS_LIMIT) displayPaths.clear()
+    displayPaths.set(key, shown)
+  }
+  return shown
+}
 
 /**
- * The first stack frame outside node_modules and node internals, as `path:line:column (function)`,
+ * The hook's own frames (a bound pool's query, above all) are never the call site. When opsctl is
+ * installed they are under node_modules anyway; in this repository (the reference service) not.
+ */
+const HOOK_URL = new URL('.', import.meta.url).href
+const HOOK_DIRECTORY = dirname(fileURLToPath(import.meta.url)) + sep
+
+/**
+ * The first stack frame outside node_modules, node internals and the hook itself, as `path:line:column (function)`,
  * relative to `root`. Structured frames (no stack string formatting) keep this to about a
  * microsecond; positions are mapped through source maps when Node has them.
  */
@@ -230,6 +297,7 @@ export function applicationCallSite(below: (...args: never[]) => unknown, root: 
   for (const frame of frames ?? []) {
     let file = frame.getFileName() ?? frame.getScriptNameOrSourceURL?.()
     if (!file || file.startsWith('node:') || file.includes('/node_modules/') || file.includes('\\node_modules\\') || !/[/\\]/.test(file)) continue
+    if (file.startsWith(HOOK_URL) || file.startsWith(HOOK_DIRECTORY)) continue
     let line = frame.getLineNumber() ?? 0
     let column = frame.getColumnNumber() ?? 0
     let map = sourceMapped.get(file)
@@ -249,9 +317,8 @@ export function applicationCallSite(below: (...args: never[]) => unknown, root: 
         column = (entry.originalColumn ?? 0) + 1
       }
     }
-    if (file.startsWith('file://')) file = fileURLToPath(file)
     const name = frame.getFunctionName() ?? frame.getMethodName()
-    return `${relative(root, file) || file}:${line}:${column}${name ? ` (${name})` : ''}`
+    return `${displayPath(root, file)}:${line}:${column}${name ? ` (${name})` : ''}`
   }
   return undefined
 }

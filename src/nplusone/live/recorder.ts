@@ -1,12 +1,13 @@
-import { closeSync, mkdirSync, openSync, write } from 'node:fs'
-import { promisify } from 'node:util'
-import { dirname } from 'node:path'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
+import { dirname, extname } from 'node:path'
+import { createRequire } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
 import { NPlusOneDetector } from '../detect.js'
 import { loadQueryParser } from '../identity.js'
-import { serviceLogLine } from '../sources/service-log.js'
+import { QueryLogBatcher, transferablesOf } from '../sources/service-log.js'
+import type { WriterData, WriterReply, WriterRequest } from './query-log-writer.js'
 import type { NPlusOneOptions, NPlusOnePattern, QueryExecution } from '../types.js'
-
-const fsWrite = promisify(write)
 
 export interface QueryRecorder {
   /** Pass as `onExecution` to instrumentPg. */
@@ -46,63 +47,89 @@ export interface JsonLinesSink {
   /** Writes what is buffered and closes the file. */
   close(): Promise<void>
   readonly path: string
-  /** Records dropped because the disk fell behind or failed; the service itself never waits. */
+  /** Executions dropped because the disk fell behind or failed; the service itself never waits. */
   readonly dropped: number
 }
 
-/** Buffered executions are written when this many wait, or after FLUSH_INTERVAL_MS. */
-const FLUSH_EXECUTIONS = 512
-const FLUSH_INTERVAL_MS = 100
-/** Beyond this many unwritten executions, new ones are dropped (and counted) rather than held in memory. */
-const MAX_BUFFERED = 100_000
+/**
+ * A batch is handed to the writer thread when this many executions wait, or FLUSH_INTERVAL_MS
+ * after the first of them. Each hand-over has a fixed cost (tens of microseconds), so batches
+ * are big: a service that runs thousands of statements a second hands over a few times a second.
+ */
+const FLUSH_EXECUTIONS = 4096
+const FLUSH_INTERVAL_MS = 1000
+/** Beyond this many executions not yet written, new ones are dropped (and counted) rather than held in memory. */
+const MAX_UNWRITTEN = 100_000
+
+/**
+ * The writer thread: the compiled module in the built package; under the TypeScript sources
+ * (tests, bin/dev.js) the .ts module, behind tsx's loader, which a worker does not inherit.
+ */
+function startWriter(data: WriterData): Worker {
+  if (extname(fileURLToPath(import.meta.url)) === '.js') return new Worker(new URL('./query-log-writer.js', import.meta.url), { workerData: data })
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href
+  const writer = new URL('./query-log-writer.ts', import.meta.url).href
+  return new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(writer)}) })`, { eval: true, workerData: data })
+}
 
 /**
  * Appends one JSON line per execution to `path` (directories are created): the query log
  * `opsctl db nplusone --service-log FILE` and `opsctl db top --service-log FILE` read.
  * Parameter values are left out unless `includeParams`.
  *
- * On the query path an execution is only queued; lines are built and written in batches, one
- * asynchronous write at a time, because a line and a write per statement cost the service
- * several times more CPU than the same work done in a tight loop. A crash loses at most the
- * last FLUSH_INTERVAL_MS of records; close() writes everything.
+ * On the query path an execution's fields are only copied into a batch. Every FLUSH_EXECUTIONS
+ * executions or FLUSH_INTERVAL_MS the batch goes to a writer thread (its numbers transferred,
+ * not copied), which encodes and appends it, as pino's transports do: encoding on the service's
+ * own thread cost it about as much as the rest of the hook. The thread does not keep the process
+ * alive. A crash loses at most the last FLUSH_INTERVAL_MS of records; close() writes everything.
  */
 export function createJsonLinesSink(path: string, options: { includeParams?: boolean } = {}): JsonLinesSink {
   mkdirSync(dirname(path), { recursive: true })
   const fd = openSync(path, 'a')
-  const includeParams = options.includeParams ?? false
-  let queued: QueryExecution[] = []
-  let writing: Promise<void> | undefined
+  const batcher = new QueryLogBatcher(options.includeParams ?? false)
+  // The writer counts what it has written (or given up on) here rather than in a reply per batch,
+  // which the service's thread would have to handle. Counts wrap at 2^32; differences do not.
+  const done = new Int32Array(new SharedArrayBuffer(4))
+  const writer = startWriter({ fd, done })
+  let handedOver = 0
+  /** Executions handed to the writer and not yet written. */
+  const inFlight = () => (handedOver - Atomics.load(done, 0)) >>> 0
   let timer: NodeJS.Timeout | undefined
-  let closed = false
+  let closing: Promise<void> | undefined
   let failed = false
+  let fileClosed = false
   let dropped = 0
 
-  const take = (): Buffer => {
-    const batch = queued
-    queued = []
-    let text = ''
-    for (const execution of batch) text += serviceLogLine(execution, includeParams)
-    return Buffer.from(text)
-  }
+  const writerGone = new Promise<void>((resolve) => writer.once('exit', () => resolve()))
+  writer.on('message', (reply: WriterReply) => {
+    if (reply.kind !== 'failed') return
+    dropped += reply.count
+    failed = true
+  })
+  writer.on('error', () => {
+    // The writer thread died (it cannot load, say): what it held and what comes is dropped.
+    failed = true
+    dropped += inFlight() + batcher.size
+    Atomics.store(done, 0, handedOver | 0)
+    batcher.take()
+  })
+  // After the listeners: adding a 'message' listener refs the worker again.
+  writer.unref()
+
   const flush = (): void => {
     if (timer) clearTimeout(timer)
     timer = undefined
-    if (writing || queued.length === 0 || failed) return
-    writing = writeFully(fd, take()).then(
-      () => {
-        writing = undefined
-        if (queued.length >= FLUSH_EXECUTIONS) flush()
-        else if (queued.length > 0) schedule()
-      },
-      () => {
-        // A full disk must not take the service down: stop writing.
-        failed = true
-        writing = undefined
-      },
-    )
+    if (batcher.size === 0) return
+    const batch = batcher.take()
+    if (failed) {
+      dropped += batch.count
+      return
+    }
+    handedOver = (handedOver + batch.count) >>> 0
+    writer.postMessage({ kind: 'batch', batch } satisfies WriterRequest, transferablesOf(batch))
   }
   const schedule = (): void => {
-    if (!timer && !closed) timer = setTimeout(flush, FLUSH_INTERVAL_MS).unref()
+    if (!timer) timer = setTimeout(flush, FLUSH_INTERVAL_MS).unref()
   }
 
   return {
@@ -111,32 +138,33 @@ export function createJsonLinesSink(path: string, options: { includeParams?: boo
       return dropped
     },
     write: (execution) => {
-      if (closed) return
-      if (failed || queued.length >= MAX_BUFFERED) {
+      if (closing) return
+      if (failed || inFlight() + batcher.size >= MAX_UNWRITTEN) {
         dropped++
         return
       }
-      queued.push(execution)
-      if (queued.length >= FLUSH_EXECUTIONS) flush()
+      batcher.append(execution)
+      if (batcher.size >= FLUSH_EXECUTIONS) flush()
       else schedule()
     },
-    async close() {
-      if (closed) return
-      closed = true
-      if (timer) clearTimeout(timer)
-      timer = undefined
-      while (writing) await writing
-      if (!failed && queued.length > 0) await writeFully(fd, take()).catch(() => {})
-      closeSync(fd)
+    close() {
+      closing ??= (async () => {
+        flush()
+        // Held open until the writer has written everything and closed the file.
+        writer.ref()
+        const closed = new Promise<void>((resolve) =>
+          writer.on('message', (reply: WriterReply) => {
+            if (reply.kind !== 'closed') return
+            fileClosed = true
+            resolve()
+          }),
+        )
+        writer.postMessage({ kind: 'close' } satisfies WriterRequest)
+        await Promise.race([closed, writerGone])
+        await writer.terminate()
+        if (!fileClosed) closeSync(fd)
+      })()
+      return closing
     },
-  }
-}
-
-/** fs.write may write less than asked (a signal, a nearly full disk): write the rest. */
-async function writeFully(fd: number, chunk: Buffer): Promise<void> {
-  let offset = 0
-  while (offset < chunk.length) {
-    const { bytesWritten } = await fsWrite(fd, chunk, offset, chunk.length - offset)
-    offset += bytesWritten
   }
 }

@@ -30,7 +30,33 @@ export function runInUnitOfWork<T>(name: string, fn: () => T, options: { id?: st
 
 /** A new unit of work, for `bindToUnitOfWork`; runInUnitOfWork makes its own. */
 export function createUnitOfWork(name: string, options: { id?: string; draw?: number } = {}): UnitOfWork {
-  return { id: options.id ?? `${PROCESS_TAG}-${(++serial).toString(36)}`, name, startedAt: Date.now(), draw: options.draw ?? Math.random() }
+  return new Unit(options.id ?? `${PROCESS_TAG}-${(++serial).toString(36)}`, name, Date.now(), options.draw ?? Math.random())
+}
+
+/** The units createUnitOfWork makes carry their UnitRef, so that a statement finds it without a lookup. */
+class Unit implements UnitOfWork {
+  private ref: UnitRef | undefined
+
+  constructor(
+    readonly id: string,
+    private unitName: string,
+    readonly startedAt: number,
+    readonly draw: number,
+  ) {}
+
+  get name(): string {
+    return this.unitName
+  }
+
+  set name(name: string) {
+    this.unitName = name
+    this.ref = undefined
+  }
+
+  /** One object per unit (until renamed): every statement of a request shares it, and its encoding. */
+  toRef(): UnitRef {
+    return (this.ref ??= { kind: 'request', id: this.id, label: this.unitName })
+  }
 }
 
 /** The unit a bound pool or client is issuing a statement for, during that synchronous call only. */
@@ -51,11 +77,12 @@ export function bindToUnitOfWork<T extends object>(db: T, unit: UnitOfWork): T {
       const value: unknown = Reflect.get(target, property, receiver)
       if (typeof value !== 'function') return value
       if (property === 'query') {
-        query ??= (...args: unknown[]) => {
+        // Three fixed parameters (pg's query takes at most three): no rest array per statement.
+        query ??= (config: unknown, values?: unknown, callback?: unknown) => {
           const outer = explicitUnit
           explicitUnit = unit
           try {
-            return value.apply(target, args)
+            return value.call(target, config, values, callback)
           } finally {
             explicitUnit = outer
           }
@@ -90,7 +117,7 @@ export function nameUnitOfWork(name: string): void {
   refs.delete(unit)
 }
 
-/** One UnitRef per unit, so that every statement of a request shares it (and its serialised form). */
+/** One UnitRef per unit made elsewhere (a plain object), so that every statement of a request shares it. */
 const refs = new WeakMap<UnitOfWork, UnitRef>()
 
 const INVALID_TRACE = '00000000000000000000000000000000'
@@ -98,6 +125,7 @@ const INVALID_TRACE = '00000000000000000000000000000000'
 /** The unit of the current statement: a bound pool's, the async context's, else the active OpenTelemetry trace. */
 export function currentUnitRef(): UnitRef | undefined {
   const unit = currentUnitOfWork()
+  if (unit instanceof Unit) return unit.toRef()
   if (unit) {
     let ref = refs.get(unit)
     if (!ref) refs.set(unit, (ref = { kind: 'request', id: unit.id, label: unit.name }))

@@ -11,7 +11,11 @@ import { SkipCounter, displayName, readLineBatches, type InputFile } from './inp
  *
  * The unit of work of a query is its trace's nearest SERVER or CONSUMER ancestor (the
  * request), or else its parent span: spans the application creates per loop iteration do
- * not hide the loop. Spans are buffered per trace and fed in start order when the input ends.
+ * not hide the loop. Spans are buffered per trace and fed in start order once the trace is
+ * done: when the input ends, when TRACE_QUIET_MS of span time has passed since its last span
+ * ended (exporters send a trace's spans within seconds of each other), or, beyond
+ * MAX_BUFFERED_TRACES, the trace touched longest ago first. Memory stays flat on a file of any
+ * size; a span that comes after its trace was fed starts a new unit, and is counted.
  */
 
 interface OtlpSpan {
@@ -47,7 +51,15 @@ interface DbSpan {
 interface TraceBuffer {
   spans: Map<string, SpanInfo>
   queries: DbSpan[]
+  /** The latest end (or start) time of its spans, epoch ms. */
+  lastMs?: number
 }
+
+const TRACE_QUIET_MS = 5 * 60_000
+const MAX_BUFFERED_TRACES = 20_000
+const SWEEP_EVERY_SPANS = 4096
+/** Traces already fed, remembered to count spans that arrive after them. */
+const MAX_REMEMBERED_TRACES = 100_000
 
 const SPAN_KIND: Record<string, number> = {
   SPAN_KIND_UNSPECIFIED: 0,
@@ -61,11 +73,42 @@ const SPAN_KIND: Record<string, number> = {
 export async function readOtlp(file: InputFile, sink: ExecutionSink, options: { onProgress?: (bytes: number) => void; stdin?: NodeJS.ReadableStream } = {}): Promise<SourceSummary> {
   const name = displayName(file)
   const skipped = new SkipCounter(name)
+  /** Open traces, the one touched longest ago first. */
   const traces = new Map<string, TraceBuffer>()
+  const fed = new Set<string>()
   const notes: Record<string, number> = {}
   const note = (what: string, count = 1) => (notes[what] = (notes[what] ?? 0) + count)
   let spans = 0
   let requests = 0
+  let traceCount = 0
+  let statements = 0
+  let errors = 0
+  let latestMs = -Infinity
+  let sinceSweep = 0
+
+  const feed = (traceId: string, trace: TraceBuffer) => {
+    traces.delete(traceId)
+    fed.add(traceId)
+    if (fed.size > MAX_REMEMBERED_TRACES) fed.delete(fed.values().next().value!)
+    trace.queries.sort((a, b) => (a.execution.startMs ?? 0) - (b.execution.startMs ?? 0))
+    for (const query of trace.queries) {
+      query.execution.unit = unitOf(traceId, query, trace.spans)
+      if (query.execution.error !== undefined) {
+        errors++
+        sink.failure?.({ message: query.execution.error, sql: query.execution.sql, ...(query.execution.errorCode ? { code: query.execution.errorCode } : {}) })
+      } else {
+        statements++
+        sink.execution(query.execution)
+      }
+    }
+  }
+  const sweep = () => {
+    sinceSweep = 0
+    for (const [traceId, trace] of traces) {
+      const quiet = trace.lastMs !== undefined && trace.lastMs < latestMs - TRACE_QUIET_MS
+      if (quiet || traces.size > MAX_BUFFERED_TRACES) feed(traceId, trace)
+    }
+  }
   let documentLines: string[] | undefined
   let documentStart = 0
 
@@ -94,10 +137,22 @@ export async function readOtlp(file: InputFile, sink: ExecutionSink, options: { 
       return
     }
     let trace = traces.get(traceId)
-    if (!trace) {
+    if (trace) {
+      // Touched: to the back of the eviction order.
+      traces.delete(traceId)
+      traces.set(traceId, trace)
+    } else {
       trace = { spans: new Map(), queries: [] }
       traces.set(traceId, trace)
+      if (fed.has(traceId)) note('spans after their trace was fed (a unit of their own)')
+      else traceCount++
     }
+    const seenMs = nanosToMs(span.endTimeUnixNano) ?? nanosToMs(span.startTimeUnixNano)
+    if (seenMs !== undefined) {
+      if (trace.lastMs === undefined || seenMs > trace.lastMs) trace.lastMs = seenMs
+      if (seenMs > latestMs) latestMs = seenMs
+    }
+    if (++sinceSweep >= SWEEP_EVERY_SPANS) sweep()
     const attributes = attributeMap(span.attributes)
     const kind = typeof span.kind === 'string' ? (SPAN_KIND[span.kind] ?? 0) : (span.kind ?? 0)
     const parent = span.parentSpanId || undefined
@@ -187,22 +242,8 @@ export async function readOtlp(file: InputFile, sink: ExecutionSink, options: { 
   }
 
   const format = documentLines || (requests === 1 && lines <= 1) ? 'otlp-json' : 'otlp-jsonl'
-  let statements = 0
-  let errors = 0
-  for (const [traceId, trace] of traces) {
-    trace.queries.sort((a, b) => (a.execution.startMs ?? 0) - (b.execution.startMs ?? 0))
-    for (const query of trace.queries) {
-      query.execution.unit = unitOf(traceId, query, trace.spans)
-      if (query.execution.error !== undefined) {
-        errors++
-        sink.failure?.({ message: query.execution.error, sql: query.execution.sql, ...(query.execution.errorCode ? { code: query.execution.errorCode } : {}) })
-      } else {
-        statements++
-        sink.execution(query.execution)
-      }
-    }
-  }
-  note('traces', traces.size)
+  for (const [traceId, trace] of traces) feed(traceId, trace)
+  note('traces', traceCount)
   note('spans', spans)
   return { kind: 'otlp', name, format, bytes, lines, records: spans, statements, errors, skipped: skipped.toJSON(), notes }
 }

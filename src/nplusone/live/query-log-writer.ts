@@ -1,0 +1,48 @@
+// The writer thread of the live hook's JSON-lines sink (createJsonLinesSink): it encodes the
+// batches the service's thread hands over and appends them to the query log, so that the
+// service's own thread does no more per statement than copy a few fields.
+import { closeSync, writeSync } from 'node:fs'
+import { parentPort, workerData } from 'node:worker_threads'
+import { QueryLogEncoder, type QueryLogBatch } from '../sources/service-log.js'
+
+/** From the sink to this thread. */
+export type WriterRequest = { kind: 'batch'; batch: QueryLogBatch } | { kind: 'close' }
+/** From this thread to the sink: executions lost to a failed write, and the file closed. */
+export type WriterReply = { kind: 'failed'; count: number; message: string } | { kind: 'closed' }
+
+export interface WriterData {
+  /** Opened for appending by the sink, so that a bad path fails where the sink is created. */
+  fd: number
+  /** Executions written or given up on so far (modulo 2^32), shared with the sink. */
+  done: Int32Array
+}
+
+const { fd, done } = workerData as WriterData
+const port = parentPort!
+const encoder = new QueryLogEncoder()
+let failure: string | undefined
+
+port.on('message', (request: WriterRequest) => {
+  if (request.kind === 'close') {
+    closeSync(fd)
+    port.postMessage({ kind: 'closed' } satisfies WriterReply)
+    port.close()
+    return
+  }
+  const { count } = request.batch
+  if (failure === undefined) {
+    try {
+      writeFully(encoder.encode(request.batch))
+    } catch (error) {
+      // A full disk must not take the service down: stop writing, and say how much was lost.
+      failure = (error as Error).message
+    }
+  }
+  if (failure !== undefined) port.postMessage({ kind: 'failed', count, message: failure } satisfies WriterReply)
+  Atomics.add(done, 0, count)
+})
+
+/** A write may be short (a signal, a nearly full disk): write the rest. */
+function writeFully(bytes: Buffer): void {
+  for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset)
+}
