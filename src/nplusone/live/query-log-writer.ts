@@ -1,14 +1,14 @@
 // The writer thread of the live hook's JSON-lines sink (createJsonLinesSink): it encodes the
 // batches the service's thread hands over and appends them to the query log, so that the
 // service's own thread does no more per statement than copy a few fields.
-import { closeSync, writeSync } from 'node:fs'
+import { writeSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import { QueryLogEncoder, type QueryLogBatch } from '../sources/service-log.js'
 
 /** From the sink to this thread. */
 export type WriterRequest = { kind: 'batch'; batch: QueryLogBatch } | { kind: 'close' }
-/** From this thread to the sink: executions lost to a failed write, and the file closed. */
-export type WriterReply = { kind: 'failed'; count: number; message: string } | { kind: 'closed' }
+/** From this thread to the sink: executions lost to a failed write, and all written. */
+export type WriterReply = { kind: 'failed'; count: number; message: string } | { kind: 'drained' }
 
 export interface WriterData {
   /** Opened for appending by the sink, so that a bad path fails where the sink is created. */
@@ -24,8 +24,8 @@ let failure: string | undefined
 
 port.on('message', (request: WriterRequest) => {
   if (request.kind === 'close') {
-    closeSync(fd)
-    port.postMessage({ kind: 'closed' } satisfies WriterReply)
+    // Everything before it is written; the sink closes the file it opened.
+    port.postMessage({ kind: 'drained' } satisfies WriterReply)
     port.close()
     return
   }

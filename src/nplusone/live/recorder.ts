@@ -64,12 +64,15 @@ const MAX_UNWRITTEN = 100_000
 /**
  * The writer thread: the compiled module in the built package; under the TypeScript sources
  * (tests, bin/dev.js) the .ts module, behind tsx's loader, which a worker does not inherit.
+ * Without the service's Node flags: a worker would otherwise run its preloads again (an
+ * OpenTelemetry SDK started with --import, say).
  */
 function startWriter(data: WriterData): Worker {
-  if (extname(fileURLToPath(import.meta.url)) === '.js') return new Worker(new URL('./query-log-writer.js', import.meta.url), { workerData: data })
+  const options = { workerData: data, execArgv: [] }
+  if (extname(fileURLToPath(import.meta.url)) === '.js') return new Worker(new URL('./query-log-writer.js', import.meta.url), options)
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href
   const writer = new URL('./query-log-writer.ts', import.meta.url).href
-  return new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(writer)}) })`, { eval: true, workerData: data })
+  return new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(writer)}) })`, { ...options, eval: true })
 }
 
 /**
@@ -97,7 +100,6 @@ export function createJsonLinesSink(path: string, options: { includeParams?: boo
   let timer: NodeJS.Timeout | undefined
   let closing: Promise<void> | undefined
   let failed = false
-  let fileClosed = false
   let dropped = 0
 
   const writerGone = new Promise<void>((resolve) => writer.once('exit', () => resolve()))
@@ -150,19 +152,13 @@ export function createJsonLinesSink(path: string, options: { includeParams?: boo
     close() {
       closing ??= (async () => {
         flush()
-        // Held open until the writer has written everything and closed the file.
+        // Held open until the writer has written everything.
         writer.ref()
-        const closed = new Promise<void>((resolve) =>
-          writer.on('message', (reply: WriterReply) => {
-            if (reply.kind !== 'closed') return
-            fileClosed = true
-            resolve()
-          }),
-        )
+        const written = new Promise<void>((resolve) => writer.on('message', (reply: WriterReply) => reply.kind === 'drained' && resolve()))
         writer.postMessage({ kind: 'close' } satisfies WriterRequest)
-        await Promise.race([closed, writerGone])
+        await Promise.race([written, writerGone])
         await writer.terminate()
-        if (!fileClosed) closeSync(fd)
+        closeSync(fd)
       })()
       return closing
     },
