@@ -63,6 +63,17 @@ describe('createJsonLinesSink', () => {
     expect(sink.dropped).toBe(0)
   })
 
+  it('writes every text exactly, across batches, past the renumbering of texts, long texts included', async () => {
+    const path = join(dir, 'texts.jsonl')
+    const sink = createJsonLinesSink(path)
+    const long = `SELECT * FROM items WHERE id IN (${Array.from({ length: 400 }, (_, i) => i).join(', ')})`
+    const written: string[] = []
+    for (let i = 0; i < 12_000; i++) written.push(i % 10 === 0 ? 'SELECT 1' : i % 1000 === 5 ? long : `SELECT ${i}`)
+    for (const sql of written) sink.write({ sql })
+    await sink.close()
+    expect((await readBack(path)).executions.map((e) => e.sql)).toEqual(written)
+  })
+
   it('drops and counts what a full disk refuses, without failing the service', async () => {
     const sink = createJsonLinesSink('/dev/full')
     for (let i = 0; i < 10; i++) sink.write({ sql: `SELECT ${i}`, durationMs: 1 })

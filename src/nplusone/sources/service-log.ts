@@ -106,7 +106,8 @@ export class QueryLogBatcher {
   /** The batch so far; collecting starts over. */
   take(): QueryLogBatch {
     const taken = this.batch
-    this.batch = emptyBatch(Math.max(INITIAL_CAPACITY, Math.min(taken.count, taken.starts.length)))
+    // The next batch is sized like this one.
+    this.batch = emptyBatch(Math.max(INITIAL_CAPACITY, taken.count))
     if (this.nextTextId >= TEXT_LIMIT) {
       this.textIds.clear()
       this.nextTextId = 0
