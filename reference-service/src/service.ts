@@ -1,7 +1,4 @@
-import { existsSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import pg from 'pg'
 import { isOpsError } from '../../src/core/index.js'
@@ -12,6 +9,7 @@ import { ConfigError, type ServiceConfig } from './config.js'
 import type { FlagProvider } from './flags.js'
 import { migrate } from './migrate.js'
 import { seed } from './seed.js'
+import { repositoryRoot } from './version.js'
 
 export interface ReferenceServiceOptions {
   config: ServiceConfig
@@ -57,7 +55,7 @@ export async function startReferenceService(options: ReferenceServiceOptions): P
   pool.on('error', (error) => logger?.warn({ err: error }, 'an idle database connection failed'))
   // The live query hook: every statement, with its request and call site, for `opsctl db nplusone`.
   const queryLog = config.queryLog ? createJsonLinesSink(config.queryLog) : undefined
-  const hook = queryLog ? instrumentPg(pg, { onExecution: queryLog.write, unitSampleRate: config.querySampleRate, root: repositoryRoot() }) : undefined
+  const hook = queryLog ? instrumentPg(pg, { onExecution: queryLog.write, unitSampleRate: config.querySampleRate, root: repositoryRoot() ?? process.cwd() }) : undefined
   const release = async () => {
     await pool.end().catch(() => {})
     hook?.uninstall()
@@ -102,18 +100,6 @@ export async function startReferenceService(options: ReferenceServiceOptions): P
     await release()
     throw error
   }
-}
-
-/**
- * The repository, seen from src/ (tsx) and from dist/reference-service/src/ (compiled): call sites
- * are shown relative to it (`reference-service/src/store/orders.ts:86`), wherever the service runs.
- */
-function repositoryRoot(): string {
-  for (const candidate of ['../../', '../../../']) {
-    const dir = fileURLToPath(new URL(candidate, import.meta.url))
-    if (existsSync(join(dir, 'reference-service', 'VERSION'))) return dir
-  }
-  return process.cwd()
 }
 
 /** A URL a client on this host can use: wildcard addresses are reached through loopback. */

@@ -1,16 +1,22 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-/** reference-service/VERSION, seen from src/ (tsx) and from dist/reference-service/src/ (compiled). */
-const CANDIDATES = ['../VERSION', '../../../reference-service/VERSION']
+/** The repository, seen from src/ (tsx) and from dist/reference-service/src/ (compiled). */
+const LAYOUTS = ['../../', '../../../']
+
+/** The repository root: the live hook shows call sites relative to it, wherever the service runs. */
+export function repositoryRoot(): string | undefined {
+  for (const layout of LAYOUTS) {
+    const dir = fileURLToPath(new URL(layout, import.meta.url))
+    if (existsSync(join(dir, 'reference-service', 'VERSION'))) return dir
+  }
+  return undefined
+}
 
 export function readServiceVersion(): string {
-  for (const candidate of CANDIDATES) {
-    try {
-      const version = readFileSync(new URL(candidate, import.meta.url), 'utf8').trim()
-      if (version) return version
-    } catch {
-      // try the next layout
-    }
-  }
-  throw new Error(`reference-service/VERSION not found (looked in ${CANDIDATES.join(', ')} next to ${import.meta.url})`)
+  const root = repositoryRoot()
+  const version = root === undefined ? '' : readFileSync(join(root, 'reference-service', 'VERSION'), 'utf8').trim()
+  if (!version) throw new Error(`reference-service/VERSION not found or empty (looked in ${LAYOUTS.join(', ')} from ${import.meta.url})`)
+  return version
 }

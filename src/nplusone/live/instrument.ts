@@ -135,6 +135,14 @@ export function instrumentPg(pg: PgModuleLike, options: InstrumentPgOptions): Pg
     }
   }
 
+  /** The application's callback, after the statement is recorded. */
+  const recordThen =
+    (done: Callback, sql: string, context: CallContext, client: PgClientLike, parameters: unknown, startMs: number, started: number): Callback =>
+    (error, result) => {
+      record(sql, context, client, parameters, startMs, started, error, result)
+      done(error, result)
+    }
+
   const clientQuery: QueryFn = function (this: unknown, config, values, callback) {
     if (!active || config === null || config === undefined) return originalClientQuery.call(this, config, values, callback)
     const text = typeof config === 'string' ? config : (config as { text?: unknown }).text
@@ -156,31 +164,12 @@ export function instrumentPg(pg: PgModuleLike, options: InstrumentPgOptions): Pg
     // One closure per statement, over what its completion needs: the query path's only allocation
     // besides the execution itself.
     const client = this as PgClientLike
-    if (typeof values === 'function') {
-      const done = values as Callback
-      return originalClientQuery.call(this, config, (error: unknown, result: unknown) => {
-        record(text, context, client, (config as { values?: unknown }).values, startMs, started, error, result)
-        done(error, result)
-      })
-    }
+    if (typeof values === 'function') return originalClientQuery.call(this, config, recordThen(values as Callback, text, context, client, (config as { values?: unknown }).values, startMs, started))
     const parameters = Array.isArray(values) ? values : (config as { values?: unknown }).values
-    if (typeof callback === 'function') {
-      const done = callback as Callback
-      return originalClientQuery.call(this, config, values, (error: unknown, result: unknown) => {
-        record(text, context, client, parameters, startMs, started, error, result)
-        done(error, result)
-      })
-    }
+    if (typeof callback === 'function') return originalClientQuery.call(this, config, values, recordThen(callback as Callback, text, context, client, parameters, startMs, started))
     const configCallback = typeof config === 'object' ? (config as { callback?: unknown }).callback : undefined
     if (typeof configCallback === 'function') {
-      const done = configCallback as Callback
-      const wrapped = {
-        ...(config as object),
-        callback: (error: unknown, result: unknown) => {
-          record(text, context, client, parameters, startMs, started, error, result)
-          done(error, result)
-        },
-      }
+      const wrapped = { ...(config as object), callback: recordThen(configCallback as Callback, text, context, client, parameters, startMs, started) }
       return originalClientQuery.call(this, wrapped, values)
     }
     const promise = originalClientQuery.call(this, config, values) as Promise<unknown> | undefined

@@ -147,7 +147,9 @@ export async function readOtlp(file: InputFile, sink: ExecutionSink, options: { 
       if (fed.has(traceId)) note('spans after their trace was fed (a unit of their own)')
       else traceCount++
     }
-    const seenMs = nanosToMs(span.endTimeUnixNano) ?? nanosToMs(span.startTimeUnixNano)
+    const start = nanosToMs(span.startTimeUnixNano)
+    const end = nanosToMs(span.endTimeUnixNano)
+    const seenMs = end ?? start
     if (seenMs !== undefined) {
       if (trace.lastMs === undefined || seenMs > trace.lastMs) trace.lastMs = seenMs
       if (seenMs > latestMs) latestMs = seenMs
@@ -172,8 +174,6 @@ export async function readOtlp(file: InputFile, sink: ExecutionSink, options: { 
       note(/connect/i.test(span.name ?? '') ? 'connection spans' : 'database spans without SQL')
       return
     }
-    const start = nanosToMs(span.startTimeUnixNano)
-    const end = nanosToMs(span.endTimeUnixNano)
     const execution: QueryExecution = { sql }
     if (start !== undefined) execution.startMs = start
     if (end !== undefined) execution.endMs = end
