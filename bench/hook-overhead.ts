@@ -18,8 +18,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import pg from 'pg'
-import { startServiceProcess, type ServiceProcess } from '../src/demo/index.js'
-import { median, quantile, seededRandom } from '../src/load/index.js'
+import { startServiceProcess, type ServiceProcess } from '../src/demo/service-process.js'
+import { median, quantile } from '../src/stats/index.js'
+import { seededRandom } from '../src/core/index.js'
 import { migrate, seed } from '../reference-service/src/index.js'
 
 const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -86,10 +87,20 @@ export default async function run(args: string[]): Promise<string> {
     const variants = [
       { label: 'hook off', env: {} },
       { label: 'hook on (OPSCTL_QUERY_LOG)', env: { OPSCTL_QUERY_LOG: join(dir, 'all.jsonl') } },
-      { label: 'hook on, 25% of requests (OPSCTL_QUERY_SAMPLE=0.25)', env: { OPSCTL_QUERY_LOG: join(dir, 'sampled.jsonl'), OPSCTL_QUERY_SAMPLE: '0.25' } },
+      {
+        label: 'hook on, 25% of requests (OPSCTL_QUERY_SAMPLE=0.25)',
+        env: { OPSCTL_QUERY_LOG: join(dir, 'sampled.jsonl'), OPSCTL_QUERY_SAMPLE: '0.25' },
+      },
     ]
     for (const variant of variants) {
-      services.push(await startServiceProcess({ databaseUrl: url.toString(), port: 0, command: [COMPILED_SERVICE], env: { LOG_LEVEL: 'silent', OPSCTL_QUERY_LOG: '', ...variant.env } }))
+      services.push(
+        await startServiceProcess({
+          databaseUrl: url.toString(),
+          port: 0,
+          command: [COMPILED_SERVICE],
+          env: { LOG_LEVEL: 'silent', OPSCTL_QUERY_LOG: '', ...variant.env },
+        }),
+      )
     }
     // Warm-up: JIT, pools, and the hook's first 1,000 call-site captures.
     for (const service of services) await autocannon({ url: service.url, connections: CONNECTIONS, duration: WARM_UP_SECONDS, requests })
@@ -100,7 +111,7 @@ export default async function run(args: string[]): Promise<string> {
         samples[index]!.push(await measure(services[index]!, seconds))
       }
     }
-    const logged = variants.map((variant) => ('OPSCTL_QUERY_LOG' in variant.env ? statSync(variant.env.OPSCTL_QUERY_LOG).size : 0))
+    const logged = variants.map((variant) => ('OPSCTL_QUERY_LOG' in variant.env ? statSync(variant.env.OPSCTL_QUERY_LOG!).size : 0))
 
     const lines = [
       `${rounds} rounds; in each, ${seconds}s of load on each variant in turn (order rotated), after a ${WARM_UP_SECONDS}s warm-up of each service; all three services run throughout. ${CONNECTIONS} connections, GET /users/:id/orders for ${USERS} users (an N+1: one items query per order, ~7 statements a request), seed scale 0.1, compiled service, PostgreSQL 15 on loopback.`,
@@ -120,10 +131,21 @@ export default async function run(args: string[]): Promise<string> {
       lines.push(
         `| ${variant.label} | ${median(rps).toFixed(0)} | ${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)} | ${ratio.toFixed(3)}x | ${index === 0 ? '–' : `${interval.low.toFixed(3)}–${interval.high.toFixed(3)}x`} | ${median(list.map((sample) => sample.cpuMicrosPerRequest)).toFixed(0)} | ${median(cpuRatios).toFixed(3)}x |`,
       )
-      if (index > 0) verdicts.push(`${variant.label}: ${percent(ratio)} throughput (95% interval ${percent(interval.high)} to ${percent(interval.low)}), ${((median(cpuRatios) - 1) * 100).toFixed(1)}% more service CPU per request`)
+      if (index > 0)
+        verdicts.push(
+          `${variant.label}: ${percent(ratio)} throughput (95% interval ${percent(interval.high)} to ${percent(interval.low)}), ${((median(cpuRatios) - 1) * 100).toFixed(1)}% more service CPU per request`,
+        )
     })
-    const volume = variants.map((variant, index) => (index === 0 ? '' : `${variant.label} ${(logged[index]! / 1e6).toFixed(0)} MB`)).filter(Boolean)
-    return [...lines, '', `Overhead (goal: at most 3% throughput): ${verdicts.join('; ')}.`, '', `Query log written: ${volume.join(', ')}.`].join('\n')
+    const volume = variants
+      .map((variant, index) => (index === 0 ? '' : `${variant.label} ${(logged[index]! / 1e6).toFixed(0)} MB`))
+      .filter(Boolean)
+    return [
+      ...lines,
+      '',
+      `Overhead (goal: at most 3% throughput): ${verdicts.join('; ')}.`,
+      '',
+      `Query log written: ${volume.join(', ')}.`,
+    ].join('\n')
   } finally {
     await Promise.all(services.map((service) => service.stop()))
     rmSync(dir, { recursive: true, force: true })

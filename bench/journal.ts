@@ -8,20 +8,27 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import {
-  FileJournal,
-  PgJournal,
-  buildEvent,
-  createIdGenerator,
-  type JournalEvent,
-  type JournalFilter,
-  type JournalStore,
-} from '../src/journal/index.js'
+import { createIdGenerator, type JournalEvent, type JournalStore } from '../src/journal/index.js'
+import { type JournalFilter } from '../src/journal/filter.js'
+import { FileJournal } from '../src/journal/file-store.js'
+import { PgJournal } from '../src/journal/pg-store.js'
+import { buildEvent } from '../src/journal/event.js'
 import { systemClock } from '../src/core/index.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-const KINDS = ['note', 'deploy.step', 'flag.changed', 'gate.verdict', 'load.run', 'profile.run', 'incident.note', 'runbook.step', 'x.metric', 'x.audit']
+const KINDS = [
+  'note',
+  'deploy.step',
+  'flag.changed',
+  'gate.verdict',
+  'load.run',
+  'profile.run',
+  'incident.note',
+  'runbook.step',
+  'x.metric',
+  'x.audit',
+]
 
 interface Options {
   events: number
@@ -51,7 +58,14 @@ function syntheticEvents(count: number, startMs: number, spanMs: number): Journa
       actor: 'octocat@github-actions:deploy#123456',
       subject: `service-${i % 7}`,
       links: i % 3 === 0 ? { rollout: `R-${i % 100}` } : {},
-      data: { message: `event ${i} of the benchmark journal`, step: i % 5, weight: (i % 5) * 20, verdict: 'pass', flag: 'checkout-v2', change: 'enabled' },
+      data: {
+        message: `event ${i} of the benchmark journal`,
+        step: i % 5,
+        weight: (i % 5) * 20,
+        verdict: 'pass',
+        flag: 'checkout-v2',
+        change: 'enabled',
+      },
     }
   })
 }
@@ -110,7 +124,12 @@ export default async function run(args: string[]): Promise<string> {
   try {
     // --- validation: what recordEvent / append pay per event before the store ---
     const context = { clock: systemClock, actor: 'bench', ids: createIdGenerator() }
-    const input = { kind: 'deploy.step', subject: 'api', data: { step: 2, weight: 25, note: 'https://x.example/a?b=c' }, links: { rollout: 'R-1' } }
+    const input = {
+      kind: 'deploy.step',
+      subject: 'api',
+      data: { step: 2, weight: 25, note: 'https://x.example/a?b=c' },
+      links: { rollout: 'R-1' },
+    }
     const validation = await timed(async () => {
       for (let i = 0; i < 20_000; i++) buildEvent(input, context)
     })
@@ -149,7 +168,11 @@ export default async function run(args: string[]): Promise<string> {
       const fill = await timed(async () => {
         const chunk = 50_000
         for (let start = 0; start < options.events; start += chunk) {
-          const events = syntheticEvents(Math.min(chunk, options.events - start), Date.now() - span + Math.floor((start / options.events) * span), Math.floor((chunk / options.events) * span))
+          const events = syntheticEvents(
+            Math.min(chunk, options.events - start),
+            Date.now() - span + Math.floor((start / options.events) * span),
+            Math.floor((chunk / options.events) * span),
+          )
           await store.append(events)
         }
       })
@@ -161,10 +184,20 @@ export default async function run(args: string[]): Promise<string> {
       let cliAll = '–'
       let cliKind = '–'
       if (options.cli) {
-        const env = { ...process.env, NO_COLOR: '1', OPSCTL_JOURNAL_DIR: join(dir, 'large'), OPSCTL_JOURNAL_URL: store.kind === 'postgresql' ? url : '' }
+        const env = {
+          ...process.env,
+          NO_COLOR: '1',
+          OPSCTL_JOURNAL_DIR: join(dir, 'large'),
+          OPSCTL_JOURNAL_URL: store.kind === 'postgresql' ? url : '',
+        }
         const cli = (extra: string[]) => {
           const start = process.hrtime.bigint()
-          const result = spawnSync(process.execPath, ['bin/dev.js', 'journal', ...extra], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'], maxBuffer: 1 << 30 })
+          const result = spawnSync(process.execPath, ['bin/dev.js', 'journal', ...extra], {
+            cwd: ROOT,
+            env,
+            stdio: ['ignore', 'ignore', 'inherit'],
+            maxBuffer: 1 << 30,
+          })
           if (result.status !== 0) throw new Error(`opsctl journal ${extra.join(' ')} exited ${result.status}`)
           return seconds(Number(process.hrtime.bigint() - start) / 1e6)
         }

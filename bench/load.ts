@@ -22,15 +22,27 @@ interface Sample {
 
 /** CPU seconds of the children this process has waited for (Linux: cutime + cstime of /proc/self/stat). */
 function childrenCpuSeconds(): number {
-  const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ')
+  const fields = readFileSync('/proc/self/stat', 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ')
   return (Number(fields[13]) + Number(fields[14])) / 100
 }
 
 /** spawnSync, with the child's CPU time. */
-function measured(command: string, args: string[], options: Parameters<typeof spawnSync>[2] = {}): { stdout: string; stderr: string; status: number | null; error?: Error; cpuSeconds: number } {
+function measured(
+  command: string,
+  args: string[],
+  options: Parameters<typeof spawnSync>[2] = {},
+): { stdout: string; stderr: string; status: number | null; error?: Error; cpuSeconds: number } {
   const before = childrenCpuSeconds()
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options })
-  return { stdout: String(result.stdout), stderr: String(result.stderr), status: result.status, ...(result.error ? { error: result.error } : {}), cpuSeconds: childrenCpuSeconds() - before }
+  return {
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+    status: result.status,
+    ...(result.error ? { error: result.error } : {}),
+    cpuSeconds: childrenCpuSeconds() - before,
+  }
 }
 
 const SERVER = `
@@ -59,7 +71,8 @@ async function startServer(): Promise<{ url: string; stop(): void }> {
  */
 function opsctl(url: string, seconds: number, connections: number): Sample {
   const script = `
-    const { planLoad, runOnce } = await import(${JSON.stringify(`${root}src/load/index.ts`)})
+    const { planLoad } = await import(${JSON.stringify(`${root}src/load/index.ts`)})
+    const { runOnce } = await import(${JSON.stringify(`${root}src/load/runner.ts`)})
     const plan = await planLoad({ source: { url: { url: ${JSON.stringify(url)} } }, overrides: { connections: ${connections}, durationMs: ${seconds * 1000} } })
     const cpu = process.cpuUsage()
     const run = await runOnce(plan)
@@ -68,7 +81,12 @@ function opsctl(url: string, seconds: number, connections: number): Sample {
   `
   const result = measured(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root })
   if (result.status !== 0) throw new Error(`opsctl runner failed: ${result.stderr}`)
-  const parsed = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { rps: number; requests: number; cpuMicros: number; generator: { eventLoopUtilization: number; saturated: boolean } }
+  const parsed = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as {
+    rps: number
+    requests: number
+    cpuMicros: number
+    generator: { eventLoopUtilization: number; saturated: boolean }
+  }
   const generator = parsed.generator
   return {
     rps: parsed.rps,
@@ -81,7 +99,11 @@ function autocannonCli(url: string, seconds: number, connections: number): Sampl
   const result = measured(`${root}/node_modules/.bin/autocannon`, ['-c', String(connections), '-d', String(seconds), '--json', url])
   if (result.status !== 0) throw new Error(`autocannon failed: ${result.stderr}`)
   const json = JSON.parse(result.stdout) as { requests: { total: number }; duration: number; errors: number }
-  return { rps: json.requests.total / json.duration, cpuPerRequest: (result.cpuSeconds * 1e6) / json.requests.total, note: `${json.errors} errors` }
+  return {
+    rps: json.requests.total / json.duration,
+    cpuPerRequest: (result.cpuSeconds * 1e6) / json.requests.total,
+    note: `${json.errors} errors`,
+  }
 }
 
 function wrk(url: string, seconds: number, connections: number): Sample {
@@ -134,8 +156,8 @@ export default async function run(args: string[]): Promise<string> {
   const ratio = pairedRatio(samples['opsctl load (runner)']!)
   return [
     `Hello-world node:http server in its own process; ${connections} connections, ${seconds}s per run, ${rounds} rounds in rotating order.`,
-    'req/s: median over the rounds; vs autocannon: median of the per-round ratios; CPU µs/request: the generator process\'s CPU time',
-    'per request (median; autocannon\'s includes its start-up, opsctl\'s covers the run only).',
+    "req/s: median over the rounds; vs autocannon: median of the per-round ratios; CPU µs/request: the generator process's CPU time",
+    "per request (median; autocannon's includes its start-up, opsctl's covers the run only).",
     hasWrk ? '' : 'wrk is not installed (apt-get install wrk); its row is missing.',
     '',
     '| tool | req/s (median) | each round | vs autocannon | CPU µs/request | last run |',

@@ -37,11 +37,19 @@ export default async function run(args: string[]): Promise<string> {
     process.stderr.write(`Generating ${formatBytes(size)} of PostgreSQL stderr log in ${dir}...\n`)
     const generated = generateLog(full, size)
     generateLog(fifth, Math.round(size / 5))
-    process.stderr.write(`  ${generated.lines.toLocaleString('en-US')} lines, ${generated.statements.toLocaleString('en-US')} statements, ${generated.nplusones} N+1 requests\n`)
+    process.stderr.write(
+      `  ${generated.lines.toLocaleString('en-US')} lines, ${generated.statements.toLocaleString('en-US')} statements, ${generated.nplusones} N+1 requests\n`,
+    )
 
     const results: Measurement[] = []
     const opsctl = (command: string, file: string, env: NodeJS.ProcessEnv = {}) =>
-      measure(`opsctl db ${command}${env.NODE_OPTIONS ? ` (${env.NODE_OPTIONS})` : ''}`, file, process.execPath, [join(ROOT, 'bin/dev.js'), 'db', command, '--log', file, '--json'], env)
+      measure(
+        `opsctl db ${command}${env.NODE_OPTIONS ? ` (${env.NODE_OPTIONS})` : ''}`,
+        file,
+        process.execPath,
+        [join(ROOT, 'bin/dev.js'), 'db', command, '--log', file, '--json'],
+        env,
+      )
     results.push(await opsctl('nplusone', full))
     results.push(await opsctl('top', full))
     results.push(await opsctl('nplusone', fifth))
@@ -54,8 +62,12 @@ export default async function run(args: string[]): Promise<string> {
       process.stderr.write('pgBadger is not installed (apt-get install pgbadger); skipping it\n')
     } else {
       const out = join(dir, 'pgbadger.txt')
-      results.push(await measure('pgbadger', full, '/usr/bin/pgbadger', ['-f', 'stderr', '--prefix', PREFIX, '-o', out, '-x', 'text', '-q', full]))
-      results.push(await measure('pgbadger', fifth, '/usr/bin/pgbadger', ['-f', 'stderr', '--prefix', PREFIX, '-o', out, '-x', 'text', '-q', fifth]))
+      results.push(
+        await measure('pgbadger', full, '/usr/bin/pgbadger', ['-f', 'stderr', '--prefix', PREFIX, '-o', out, '-x', 'text', '-q', full]),
+      )
+      results.push(
+        await measure('pgbadger', fifth, '/usr/bin/pgbadger', ['-f', 'stderr', '--prefix', PREFIX, '-o', out, '-x', 'text', '-q', fifth]),
+      )
     }
     return report(results, generated)
   } finally {
@@ -74,7 +86,8 @@ function report(results: Measurement[], generated: { lines: number; statements: 
     '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const result of results) {
-    const ratio = pgbadger && result.tool !== 'pgbadger' && !result.input.startsWith('fixture') ? `${(mbps(result) / mbps(pgbadger)).toFixed(1)}x` : '–'
+    const ratio =
+      pgbadger && result.tool !== 'pgbadger' && !result.input.startsWith('fixture') ? `${(mbps(result) / mbps(pgbadger)).toFixed(1)}x` : '–'
     lines.push(
       `| ${result.tool} | ${result.input} | ${formatBytes(result.bytes)} | ${result.seconds.toFixed(1)} s | ${mbps(result).toFixed(1)} MB/s | ${result.peakKb === undefined ? '?' : `${Math.round(result.peakKb / 1024)} MB`} | ${ratio} |${result.status === 0 ? '' : ` exit ${result.status}`}`,
     )
@@ -95,7 +108,11 @@ async function measure(tool: string, file: string, command: string, args: string
   process.stderr.write(`Running ${tool} on ${input} (${formatBytes(bytes)})...\n`)
   const useTime = existsSync('/usr/bin/time')
   const started = performance.now()
-  const child = spawn(useTime ? '/usr/bin/time' : command, useTime ? ['-v', command, ...args] : args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: ROOT, env: { ...process.env, ...env } })
+  const child = spawn(useTime ? '/usr/bin/time' : command, useTime ? ['-v', command, ...args] : args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  })
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString()
@@ -194,13 +211,25 @@ export function generateLog(path: string, target: number): { lines: number; stat
     if (next() < 0.25) {
       nplusones++
       for (let i = 0; i < orders; i++) {
-        execute(pid, 'SELECT id, order_id, product_id, sku, quantity, price_cents FROM items WHERE order_id = $1 ORDER BY id', `$1 = '${user * 4 + i}'`)
+        execute(
+          pid,
+          'SELECT id, order_id, product_id, sku, quantity, price_cents FROM items WHERE order_id = $1 ORDER BY id',
+          `$1 = '${user * 4 + i}'`,
+        )
       }
     } else {
       const ids = Array.from({ length: orders }, (_, i) => user * 4 + i).join(',')
-      execute(pid, 'SELECT id, order_id, product_id, sku, quantity, price_cents FROM items WHERE order_id = ANY($1::int[]) ORDER BY order_id, id', `$1 = '{${ids}}'`)
+      execute(
+        pid,
+        'SELECT id, order_id, product_id, sku, quantity, price_cents FROM items WHERE order_id = ANY($1::int[]) ORDER BY order_id, id',
+        `$1 = '{${ids}}'`,
+      )
     }
-    if (roll < 0.2) simple(pid, `SELECT id, order_id, product_id, sku, quantity, price_cents FROM items WHERE sku = 'SKU-${Math.floor(next() * 100_000)}' ORDER BY id`)
+    if (roll < 0.2)
+      simple(
+        pid,
+        `SELECT id, order_id, product_id, sku, quantity, price_cents FROM items WHERE sku = 'SKU-${Math.floor(next() * 100_000)}' ORDER BY id`,
+      )
     else if (roll < 0.23) {
       simple(pid, `SELECT date_trunc('month', o.created_at) AS month, p.sku, sum(i.quantity * i.price_cents) AS revenue`)
       buffer += `\tFROM orders o\n\tJOIN items i ON i.order_id = o.id\n\tJOIN products p ON p.id = i.product_id\n\tWHERE o.created_at >= '2024-01-01' AND o.user_id <> ${user}\n\tGROUP BY 1, 2 ORDER BY 3 DESC LIMIT 10\n`

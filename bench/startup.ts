@@ -39,5 +39,11 @@ export default async function run(args: string[]): Promise<string> {
     const median = quantile(sorted, 0.5)
     return `| ${name} | ${median.toFixed(1)} | ${quantile(sorted, 0.9).toFixed(1)} | ${(median / floorMedian).toFixed(2)}x |`
   })
-  return [`${runs} interleaved runs each, wall-clock per process.`, '', '| command | median ms | p90 ms | vs floor |', '| --- | ---: | ---: | ---: |', ...rows].join('\n')
+  return [
+    `${runs} interleaved runs each, wall-clock per process.`,
+    '',
+    '| command | median ms | p90 ms | vs floor |',
+    '| --- | ---: | ---: | ---: |',
+    ...rows,
+  ].join('\n')
 }

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core'
-import { ExitCode, badInput, parseDuration } from '../src/core/index.js'
-import { OpsCommand } from '../src/cli/index.js'
+import { badInput } from '../src/core/index.js'
+import { OpsCommand, databaseConfigFlags, databaseFlags, durationFlag } from '../src/cli/index.js'
 import { renderDemoStarted, renderDemoStopped, startDemo, type DemoSummary } from '../src/demo/index.js'
 
 export default class Demo extends OpsCommand<typeof Demo> {
@@ -14,18 +14,22 @@ export default class Demo extends OpsCommand<typeof Demo> {
     'DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres <%= config.bin %> demo',
   ]
   static override flags = {
-    port: Flags.integer({ description: 'Port of the reference service on 127.0.0.1 (0 picks a free one).', default: 3000, min: 0, max: 65535 }),
+    port: Flags.integer({
+      description: 'Port of the reference service on 127.0.0.1 (0 picks a free one).',
+      default: 3000,
+      min: 0,
+      max: 65535,
+    }),
     scale: Flags.string({ description: 'Seed scale: 1 is about 5k users, 20k orders, 100k items.', default: '1' }),
     'traffic-rate': Flags.integer({ description: 'Background requests per second (0 for none).', default: 5, min: 0, max: 200 }),
-    duration: Flags.string({ description: 'Stop by itself after this long, e.g. 30s (default: until Ctrl-C).' }),
-    'database-url': Flags.string({ description: 'PostgreSQL to use instead of the embedded database.', env: 'DATABASE_URL' }),
+    duration: durationFlag({ description: 'Stop by itself after this long, e.g. 30s (default: until Ctrl-C).' }),
+    ...databaseFlags,
   }
-  static override configFlags = { 'database-url': 'database.url' }
+  static override configFlags = databaseConfigFlags
 
   async run() {
     const scale = Number(this.flags.scale)
     if (!(scale > 0 && scale <= 100)) throw badInput(`--scale must be a number above 0 and at most 100, got "${this.flags.scale}"`)
-    const durationMs = this.flags.duration === undefined ? undefined : parseDuration(this.flags.duration, '--duration')
     const demo = await startDemo({
       settings: this.settings,
       port: this.flags.port,
@@ -35,20 +39,23 @@ export default class Demo extends OpsCommand<typeof Demo> {
       log: (message) => this.note(message),
     })
     this.render(demo, renderDemoStarted)
-    const reason = await waitForStop(durationMs)
+    const reason = await waitForStop(this.interruptSignal, this.flags.duration)
     this.note(reason === 'signal' ? '\nStopping...' : 'Duration reached; stopping...')
     const summary: DemoSummary = await demo.stop()
     this.render(summary, renderDemoStopped)
-    if (reason === 'signal') process.exitCode = ExitCode.Interrupted
-    return { serviceUrl: demo.serviceUrl, database: { kind: demo.database.kind, description: demo.database.description }, rows: demo.rows, ...summary }
+    const result = {
+      serviceUrl: demo.serviceUrl,
+      database: { kind: demo.database.kind, description: demo.database.description },
+      rows: demo.rows,
+      ...summary,
+    }
+    return reason === 'signal' ? this.interrupted(result) : result
   }
 }
 
-function waitForStop(durationMs: number | undefined): Promise<'signal' | 'duration'> {
+function waitForStop(interrupt: AbortSignal, durationMs: number | undefined): Promise<'signal' | 'duration'> {
   return new Promise((resolve) => {
-    const onSignal = () => resolve('signal')
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
+    interrupt.addEventListener('abort', () => resolve('signal'), { once: true })
     if (durationMs !== undefined) setTimeout(() => resolve('duration'), durationMs).unref()
   })
 }

@@ -1,8 +1,9 @@
 import { Args, Flags } from '@oclif/core'
-import { openDatabase } from '../../src/db/index.js'
-import { parseDuration } from '../../src/core/index.js'
-import { OpsCommand } from '../../src/cli/index.js'
+import { withDatabase } from '../../src/db/index.js'
+import { formatDuration } from '../../src/core/index.js'
+import { OpsCommand, databaseConfigFlags, databaseFlags, durationFlag } from '../../src/cli/index.js'
 import {
+  DEFAULT_TIMEOUT_MS,
   explainPlanFile,
   explainStatement,
   readStatementInput,
@@ -12,7 +13,8 @@ import {
 } from '../../src/explain/index.js'
 
 export default class DbExplain extends OpsCommand<typeof DbExplain> {
-  static override summary = 'Explain a query: where the time goes, what is wrong (with evidence), and which index would help (verified with HypoPG).'
+  static override summary =
+    'Explain a query: where the time goes, what is wrong (with evidence), and which index would help (verified with HypoPG).'
   static override description =
     'Runs EXPLAIN (ANALYZE, BUFFERS, SETTINGS, FORMAT JSON) for exactly one statement inside a transaction that is always rolled back, ' +
     'so INSERT, UPDATE and DELETE change nothing (sequences excepted). Or reads an existing plan (JSON or text format) with --plan. ' +
@@ -30,16 +32,25 @@ export default class DbExplain extends OpsCommand<typeof DbExplain> {
     file: Flags.string({ char: 'f', description: 'Read the statement from this file.', exclusive: ['plan'] }),
     plan: Flags.string({ description: 'Analyze an existing plan (EXPLAIN JSON or text output) instead of running a statement.' }),
     param: Flags.string({ char: 'p', multiple: true, description: 'Value of $1, $2, ... in order (repeat). Never printed.' }),
-    set: Flags.string({ multiple: true, description: 'Planner setting for this explain only, e.g. work_mem=64kB, enable_seqscan=off (repeat).' }),
-    timeout: Flags.string({ description: 'statement_timeout for the statement.', default: '30s' }),
-    analyze: Flags.boolean({ description: 'Run the statement (EXPLAIN ANALYZE); --no-analyze only plans it.', default: true, allowNo: true }),
+    set: Flags.string({
+      multiple: true,
+      description: 'Planner setting for this explain only, e.g. work_mem=64kB, enable_seqscan=off (repeat).',
+    }),
+    timeout: durationFlag({ description: `statement_timeout for the statement [default: ${formatDuration(DEFAULT_TIMEOUT_MS)}].` }),
+    analyze: Flags.boolean({
+      description: 'Run the statement (EXPLAIN ANALYZE); --no-analyze only plans it.',
+      default: true,
+      allowNo: true,
+    }),
     verbose: Flags.boolean({ description: 'EXPLAIN VERBOSE: output columns and per-worker details.' }),
     advise: Flags.boolean({ description: 'Try index candidates with HypoPG (--no-advise skips it).', default: true, allowNo: true }),
-    apply: Flags.boolean({ description: 'Print only the CREATE INDEX CONCURRENTLY statements of the verified suggestions (never runs them).' }),
+    apply: Flags.boolean({
+      description: 'Print only the CREATE INDEX CONCURRENTLY statements of the verified suggestions (never runs them).',
+    }),
     format: Flags.string({ description: 'Human output format.', options: ['text', 'markdown'], default: 'text' }),
-    'database-url': Flags.string({ description: 'PostgreSQL to use instead of the embedded database.', env: 'DATABASE_URL' }),
+    ...databaseFlags,
   }
-  static override configFlags = { 'database-url': 'database.url' }
+  static override configFlags = databaseConfigFlags
 
   async run() {
     const { flags } = this
@@ -50,24 +61,23 @@ export default class DbExplain extends OpsCommand<typeof DbExplain> {
     return this.render(report, human)
   }
 
-  private async explainLive(sql: string) {
-    const timeoutMs = parseDuration(this.flags.timeout, '--timeout')
-    const { config, stateDir } = this.settings
-    const database = await openDatabase({ url: config.database.url, stateDir, port: config.database.embeddedPort, log: (message) => this.note(message) })
-    try {
-      return await explainStatement({
-        url: database.url,
-        databaseDescription: database.description,
-        sql,
-        params: this.flags.param ?? [],
-        settings: this.flags.set ?? [],
-        timeoutMs,
-        analyze: this.flags.analyze,
-        verbose: this.flags.verbose,
-        advise: this.flags.advise,
-      })
-    } finally {
-      await database.close()
-    }
+  private explainLive(sql: string) {
+    const { flags } = this
+    return withDatabase(
+      this.settings,
+      (database) =>
+        explainStatement({
+          url: database.url,
+          databaseDescription: database.description,
+          sql,
+          params: flags.param ?? [],
+          settings: flags.set ?? [],
+          timeoutMs: flags.timeout,
+          analyze: flags.analyze,
+          verbose: flags.verbose,
+          advise: flags.advise,
+        }),
+      { log: (message) => this.note(message) },
+    )
   }
 }

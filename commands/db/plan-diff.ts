@@ -1,8 +1,17 @@
 import { Args, Flags } from '@oclif/core'
-import { openDatabase } from '../../src/db/index.js'
-import { ExitCode, badInput, parseDuration } from '../../src/core/index.js'
-import { OpsCommand } from '../../src/cli/index.js'
-import { diffAgainstBaseline, diffPlanFiles, readStatementInput, renderPlanDiff, renderPlanDiffMarkdown } from '../../src/explain/index.js'
+import { withDatabase } from '../../src/db/index.js'
+import { badInput, formatDuration } from '../../src/core/index.js'
+import { OpsCommand, databaseConfigFlags, databaseFlags, durationFlag } from '../../src/cli/index.js'
+import {
+  DEFAULT_DIFF_RULES,
+  DEFAULT_TIMEOUT_MS,
+  diffAgainstBaseline,
+  diffPlanFiles,
+  planDiffVerdict,
+  readStatementInput,
+  renderPlanDiff,
+  renderPlanDiffMarkdown,
+} from '../../src/explain/index.js'
 
 export default class DbPlanDiff extends OpsCommand<typeof DbPlanDiff> {
   static override summary = 'Compare two plans of a query and fail (exit 1) on a regression.'
@@ -24,41 +33,58 @@ export default class DbPlanDiff extends OpsCommand<typeof DbPlanDiff> {
     file: Flags.string({ char: 'f', description: 'With --baseline: read the statement from this file.' }),
     param: Flags.string({ char: 'p', multiple: true, description: 'With --baseline: value of $1, $2, ... (repeat). Never printed.' }),
     set: Flags.string({ multiple: true, description: 'With --baseline: planner setting for the explain, e.g. work_mem=64kB.' }),
-    timeout: Flags.string({ description: 'With --baseline: statement_timeout.', default: '30s' }),
-    analyze: Flags.boolean({ description: 'With --baseline: run the statement (--no-analyze only plans it).', default: true, allowNo: true }),
-    'max-cost-ratio': Flags.string({ description: 'Largest allowed AFTER/BEFORE total cost.', default: '1.5' }),
-    'max-time-ratio': Flags.string({ description: 'Largest allowed AFTER/BEFORE execution time.', default: '2' }),
-    'min-time': Flags.string({ description: 'A slower time counts only if it grew by at least this much.', default: '1ms' }),
+    timeout: durationFlag({ description: `With --baseline: statement_timeout [default: ${formatDuration(DEFAULT_TIMEOUT_MS)}].` }),
+    analyze: Flags.boolean({
+      description: 'With --baseline: run the statement (--no-analyze only plans it).',
+      default: true,
+      allowNo: true,
+    }),
+    'max-cost-ratio': Flags.string({
+      description: `Largest allowed AFTER/BEFORE total cost [default: ${DEFAULT_DIFF_RULES.maxCostRatio}].`,
+    }),
+    'max-time-ratio': Flags.string({
+      description: `Largest allowed AFTER/BEFORE execution time [default: ${DEFAULT_DIFF_RULES.maxTimeRatio}].`,
+    }),
+    'min-time': durationFlag({
+      description: `A slower time counts only if it grew by at least this much [default: ${formatDuration(DEFAULT_DIFF_RULES.minTimeMs)}].`,
+    }),
     format: Flags.string({ description: 'Human output format.', options: ['text', 'markdown'], default: 'text' }),
-    'database-url': Flags.string({ description: 'PostgreSQL to use instead of the embedded database.', env: 'DATABASE_URL' }),
+    ...databaseFlags,
   }
-  static override configFlags = { 'database-url': 'database.url' }
+  static override configFlags = databaseConfigFlags
 
   async run() {
-    const { flags, args } = this
-    const rules = { maxCostRatio: ratio(flags['max-cost-ratio'], '--max-cost-ratio'), maxTimeRatio: ratio(flags['max-time-ratio'], '--max-time-ratio'), minTimeMs: parseDuration(flags['min-time'], '--min-time') }
-    let diff
-    if (flags.baseline) {
-      if (args.after !== undefined) throw badInput('With --baseline, give only the statement (or --file), not a second plan file')
-      const sql = await readStatementInput({ argument: args.before, file: flags.file })
-      const { config, stateDir } = this.settings
-      const database = await openDatabase({ url: config.database.url, stateDir, port: config.database.embeddedPort, log: (message) => this.note(message) })
-      try {
-        const statement = { url: database.url, databaseDescription: database.description, sql, params: flags.param ?? [], settings: flags.set ?? [], timeoutMs: parseDuration(flags.timeout, '--timeout'), analyze: flags.analyze }
-        diff = await diffAgainstBaseline(flags.baseline, statement, rules)
-      } finally {
-        await database.close()
-      }
-    } else {
-      if (args.before === undefined || args.after === undefined) throw badInput('Give two plan files (BEFORE AFTER), or --baseline FILE with a statement', 'opsctl db plan-diff before.json after.json')
-      diff = await diffPlanFiles(args.before, args.after, rules)
+    const { flags } = this
+    const rules = {
+      ...(flags['max-cost-ratio'] !== undefined ? { maxCostRatio: ratio(flags['max-cost-ratio'], '--max-cost-ratio') } : {}),
+      ...(flags['max-time-ratio'] !== undefined ? { maxTimeRatio: ratio(flags['max-time-ratio'], '--max-time-ratio') } : {}),
+      ...(flags['min-time'] !== undefined ? { minTimeMs: flags['min-time'] } : {}),
     }
+    const diff = flags.baseline ? await this.diffAgainstStatement(flags.baseline, rules) : await diffPlanFiles(...this.planFiles(), rules)
     this.render(diff, flags.format === 'markdown' ? renderPlanDiffMarkdown : renderPlanDiff)
-    if (diff.regression) {
-      this.note(`Plan regression: ${diff.regressions.join('; ')}`)
-      process.exitCode = ExitCode.CheckFailed
-    }
-    return diff
+    return this.conclude(diff, planDiffVerdict(diff))
+  }
+
+  private planFiles(): [string, string] {
+    const { before, after } = this.args
+    if (before === undefined || after === undefined)
+      throw badInput(
+        'Give two plan files (BEFORE AFTER), or --baseline FILE with a statement',
+        'opsctl db plan-diff before.json after.json',
+      )
+    return [before, after]
+  }
+
+  private async diffAgainstStatement(baseline: string, rules: Parameters<typeof diffAgainstBaseline>[2]) {
+    const { flags, args } = this
+    if (args.after !== undefined) throw badInput('With --baseline, give only the statement (or --file), not a second plan file')
+    const sql = await readStatementInput({ argument: args.before, file: flags.file })
+    const statement = { sql, params: flags.param ?? [], settings: flags.set ?? [], timeoutMs: flags.timeout, analyze: flags.analyze }
+    return withDatabase(
+      this.settings,
+      (database) => diffAgainstBaseline(baseline, { ...statement, url: database.url, databaseDescription: database.description }, rules),
+      { log: (message) => this.note(message) },
+    )
   }
 }
 

@@ -15,7 +15,10 @@ export default class FlagsKill extends OpsCommand<typeof FlagsKill> {
   }
 
   async run() {
-    const change = await changeFlag({ settings: this.settings, file: this.flags.file }, { action: 'kill', name: this.args.name, reason: this.flags.reason })
+    const change = await changeFlag(
+      { settings: this.settings, file: this.flags.file },
+      { action: 'kill', name: this.args.name, reason: this.flags.reason },
+    )
     return this.render(change, renderChange)
   }
 }

@@ -1,5 +1,4 @@
 import { Flags } from '@oclif/core'
-import { ExitCode } from '../../src/core/index.js'
 import { OpsCommand } from '../../src/cli/index.js'
 import { findStale, renderStale } from '../../src/flags/index.js'
 
@@ -9,9 +8,12 @@ export default class FlagsStale extends OpsCommand<typeof FlagsStale> {
     'Rules: release and experiment flags older than 40 days and operational flags older than 7 (kill-switch and permission',
     'flags are permanent); flags no SDK ever reported evaluating; flags the code asks for (isEnabled, getVariant, useFlag,',
     '... with a literal name or a constant) that are not defined; flags defined that no code asks for. Tests, dependencies',
-    'and build output are not scanned.',
+    'and build output are not scanned. A parent of a live flag (dependencies) is not stale: code asks for the child.',
   ].join('\n')
-  static override examples = ['<%= config.bin %> flags stale', '<%= config.bin %> flags stale --code src --code reference-service/src --json']
+  static override examples = [
+    '<%= config.bin %> flags stale',
+    '<%= config.bin %> flags stale --code src --code reference-service/src --json',
+  ]
   static override flags = {
     code: Flags.string({ multiple: true, description: 'Directory to scan for SDK calls (default: the project root). Repeatable.' }),
     'no-scan': Flags.boolean({ description: 'Do not scan code: only the age and evaluation rules.' }),
@@ -19,9 +21,10 @@ export default class FlagsStale extends OpsCommand<typeof FlagsStale> {
   }
 
   async run() {
-    const result = await findStale({ settings: this.settings, file: this.flags.file }, { codeDirs: this.flags['no-scan'] ? [] : this.flags.code })
-    this.render(result, renderStale)
-    if (result.findings.length > 0) process.exitCode = ExitCode.CheckFailed
-    return result
+    const result = await findStale(
+      { settings: this.settings, file: this.flags.file },
+      { codeDirs: this.flags['no-scan'] ? [] : this.flags.code },
+    )
+    return this.conclude(this.render(result, renderStale), result.verdict)
   }
 }

@@ -3,12 +3,14 @@ import { OpsCommand } from '../../src/cli/index.js'
 import { parseSeverity, renderStart, severityHelp, startIncident } from '../../src/incident/index.js'
 
 export default class IncidentStart extends OpsCommand<typeof IncidentStart> {
-  static override summary = 'Declare an incident: title and severity, or straight from an Alertmanager webhook payload.'
+  static override summary = 'Declare an incident: title and severity, or from an Alertmanager payload (webhook body or API v2 alert list).'
   static override description = [
     'Records incident.opened in the ops journal and prints the incident id (INC-<day>-<code>) and the runbooks whose ' +
-      "symptoms or alerts match. --from-alertmanager takes the title from commonAnnotations.summary (else an alert's summary or " +
-      'name), the severity from the severity label (critical -> SEV2; --sev overrides), the service label, and the earliest ' +
-      'startsAt as the start of impact; the same alert group twice gives the incident already open.',
+      'symptoms or alerts match. --from-alertmanager takes the title from the group (commonAnnotations.summary, else the alert names ' +
+      "and how many fire), the severity from the alerts' severity label as mapped by incident.severities in opsctl.yaml " +
+      '(critical -> SEV1 by default; the output says which label gave it; --sev overrides), the service label, and keeps every ' +
+      'alert with its labels, annotations, generatorURL and fingerprint. The same alert group again appends its new alerts and ' +
+      'recoveries to the incident already open, and a repeat changes nothing. For a live feed, run opsctl incident receive.',
     '',
     'Severities (SEV1 is the worst):',
     severityHelp(),
@@ -16,15 +18,22 @@ export default class IncidentStart extends OpsCommand<typeof IncidentStart> {
   static override examples = [
     '<%= config.bin %> incident start "Checkout returns 500s" --sev 2 --service api --commander alice --impact-started 15m',
     '<%= config.bin %> incident start --from-alertmanager alert.json',
-    'curl -s localhost:9093/api/v2/alerts | jq \'{alerts: .}\' | <%= config.bin %> incident start --from-alertmanager - --sev 1',
+    'curl -s localhost:9093/api/v2/alerts | <%= config.bin %> incident start --from-alertmanager - --sev critical',
   ]
-  static override args = { title: Args.string({ ignoreStdin: true, description: 'What is wrong, as users see it (default with --from-alertmanager: the alert summary).' }) }
+  static override args = {
+    title: Args.string({
+      ignoreStdin: true,
+      description: 'What is wrong, as users see it (default with --from-alertmanager: the alert summary).',
+    }),
+  }
   static override flags = {
-    sev: Flags.string({ description: 'Severity 1 to 5 (SEV1 is the worst; definitions below).' }),
+    sev: Flags.string({ description: 'Severity 1 to 5 or its name: critical, major, minor, low, informational (SEV1 is the worst).' }),
     service: Flags.string({ description: 'The service affected.' }),
     commander: Flags.string({ description: 'The incident commander.' }),
     'impact-started': Flags.string({ description: 'When users started to be hurt: an ISO 8601 time, or a duration back from now (15m).' }),
-    'from-alertmanager': Flags.string({ description: 'An Alertmanager webhook payload (JSON file, or - for stdin).' }),
+    'from-alertmanager': Flags.string({
+      description: 'An Alertmanager webhook body (version 4) or API v2 alert list: a JSON file, or - for stdin.',
+    }),
   }
 
   async run() {

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core'
 import { badInput } from '../../src/core/index.js'
 import { OpsCommand } from '../../src/cli/index.js'
-import { appendEvents, describeAppend, eventKinds } from '../../src/journal/index.js'
+import { appendEvents, describeAppend, registeredEventKinds } from '../../src/journal/index.js'
 
 export default class JournalAppend extends OpsCommand<typeof JournalAppend> {
   static override summary = 'Append events to the ops journal: one from flags, or JSON lines from stdin.'
@@ -11,7 +11,9 @@ export default class JournalAppend extends OpsCommand<typeof JournalAppend> {
     'written); the events then go out in chunks of --chunk, each one atomic write. With --stream, each part of the input is',
     'written as it arrives, up to the first bad line. Lines over 1 MiB are refused.',
     '',
-    `Kinds: ${eventKinds.map((kind) => kind.kind).join(', ')}, and x.* for your own.`,
+    `Kinds: ${registeredEventKinds()
+      .map((kind) => kind.kind)
+      .join(', ')}, and x.* for your own.`,
   ].join('\n')
   static override examples = [
     '<%= config.bin %> journal append --kind note --subject api --message "Restarted the workers"',
@@ -36,8 +38,13 @@ export default class JournalAppend extends OpsCommand<typeof JournalAppend> {
     const json = this.jsonEnabled()
     const request = fromStdin
       ? { lines: process.stdin, stream, chunk }
-      : { event: { kind: kind!, subject: this.flags.subject, message: this.flags.message, data: this.flags.data, links: this.flags.link }, chunk }
-    const summary = await appendEvents(this.settings, request, { onAck: json ? undefined : (events) => this.log(events.map((event) => event.id).join('\n')) })
+      : {
+          event: { kind: kind!, subject: this.flags.subject, message: this.flags.message, data: this.flags.data, links: this.flags.link },
+          chunk,
+        }
+    const summary = await appendEvents(this.settings, request, {
+      onAck: json ? undefined : (events) => this.log(events.map((event) => event.id).join('\n')),
+    })
     if (!json) this.note(describeAppend(summary))
     return summary
   }

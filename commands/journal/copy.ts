@@ -5,7 +5,8 @@ import { configuredJournalLocation, copyJournal, describeDamage, journalOptions,
 
 export default class JournalCopy extends OpsCommand<typeof JournalCopy> {
   static override summary = 'Copy a journal between directories and PostgreSQL; events already in the target are skipped.'
-  static override description = 'Ids are the identity of events, so running it again adds nothing. Either side defaults to the configured journal.'
+  static override description =
+    'Ids are the identity of events, so running it again adds nothing. Either side defaults to the configured journal.'
   static override examples = [
     '<%= config.bin %> journal copy --to postgres://ops@db.internal/ops',
     '<%= config.bin %> journal copy --from postgres://ops@db.internal/ops --to ./journal-backup',

@@ -1,9 +1,10 @@
 import { Args } from '@oclif/core'
 import { OpsCommand } from '../../src/cli/index.js'
-import { compareResults, readResultFile, renderComparison, verdictFailure } from '../../src/load/index.js'
+import { compareResults, comparisonVerdict, readResultFile, renderComparison } from '../../src/load/index.js'
 
 export default class LoadCompare extends OpsCommand<typeof LoadCompare> {
-  static override summary = 'Compare two load results: "regressed" (exit 1), "improved" or "no significant change", from a statistical test.'
+  static override summary =
+    'Compare two load results: "regressed" (exit 1), "improved" or "no significant change", from a statistical test.'
   static override description =
     'Per-second medians and p99s of every run on each side are compared with the Mann–Whitney U test; a change counts only when it is ' +
     "significant (p < 0.01), at least a medium effect (Cliff's δ ≥ 0.33) and at least 5%. Too few samples is inconclusive (exit 4)."
@@ -16,9 +17,6 @@ export default class LoadCompare extends OpsCommand<typeof LoadCompare> {
   async run() {
     const comparison = compareResults(readResultFile(this.args.baseline), readResultFile(this.args.current))
     this.render(comparison, renderComparison)
-    const failure = verdictFailure(comparison)
-    if (failure && !this.jsonEnabled()) throw failure
-    if (failure) process.exitCode = failure.exit
-    return comparison
+    return this.conclude(comparison, comparisonVerdict(comparison))
   }
 }

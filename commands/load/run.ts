@@ -1,9 +1,7 @@
 import { Args, Flags } from '@oclif/core'
-import { OpsCommand } from '../../src/cli/index.js'
-import { renderLoadResult, runLoadCommand } from '../../src/load/index.js'
-import { loadFlags } from './index.js'
+import { LoadCommand, loadFlags } from './index.js'
 
-export default class LoadRun extends OpsCommand<typeof LoadRun> {
+export default class LoadRun extends LoadCommand<typeof LoadRun> {
   static override summary = 'Run a load scenario file: weighted requests with variables and checks, open or closed model, thresholds.'
   static override description =
     'The scenario (YAML) is validated first: an unknown key, a wrong type, an unknown {{variable}} or a malformed threshold exits 2 with file:line:col. ' +
@@ -21,6 +19,6 @@ export default class LoadRun extends OpsCommand<typeof LoadRun> {
 
   async run() {
     const source = { scenarioFile: this.args.scenario, target: this.flags.target }
-    return runLoadCommand(source, this.flags, { settings: this.settings, json: this.jsonEnabled(), note: (message) => this.note(message), print: (result) => this.render(result, renderLoadResult) })
+    return this.runLoad(source)
   }
 }

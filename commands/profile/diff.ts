@@ -1,6 +1,5 @@
 import { Args, Flags } from '@oclif/core'
-import { ExitCode, OpsError, parsePercent } from '../../src/core/index.js'
-import { OpsCommand } from '../../src/cli/index.js'
+import { OpsCommand, percentFlag } from '../../src/cli/index.js'
 import { defaultProfileDir, diffProfileFiles, renderDiffRun } from '../../src/profile/index.js'
 
 export default class ProfileDiff extends OpsCommand<typeof ProfileDiff> {
@@ -21,28 +20,18 @@ export default class ProfileDiff extends OpsCommand<typeof ProfileDiff> {
   static override flags = {
     out: Flags.string({ description: 'The HTML file to write (default .opsctl/profiles/diff-<time>.html).' }),
     top: Flags.integer({ description: 'Functions in the ranked list.', default: 15, min: 1, max: 200 }),
-    'max-growth': Flags.string({ description: "Fail when a function's self share grew by more than this, e.g. 5%." }),
+    'max-growth': percentFlag({ description: "Fail when a function's self share grew by more than this, e.g. 5%." }),
   }
 
   async run() {
-    const maxGrowth = this.flags['max-growth'] === undefined ? undefined : parsePercent(this.flags['max-growth'], '--max-growth')
     const run = diffProfileFiles({
       before: this.args.before,
       after: this.args.after,
       out: this.flags.out ?? `${defaultProfileDir(this.settings.stateDir, new Date(), 'diff-')}.html`,
       top: this.flags.top,
-      ...(maxGrowth !== undefined ? { maxGrowth } : {}),
+      ...(this.flags['max-growth'] !== undefined ? { maxGrowth: this.flags['max-growth'] } : {}),
     })
     this.render(run, renderDiffRun)
-    if (run.gate && !run.gate.passed) {
-      const failure = new OpsError(`${run.gate.exceeded.length} function(s) grew by more than ${this.flags['max-growth']} of self time; worst: ${run.gate.exceeded[0]!.name}`, {
-        exit: ExitCode.CheckFailed,
-        hint: 'Open the differential flame graph to see where the time went.',
-      })
-      if (!this.jsonEnabled()) throw failure
-      this.note(`Error: ${failure.message}`)
-      process.exitCode = ExitCode.CheckFailed
-    }
-    return run
+    return this.conclude(run, run.verdict)
   }
 }

@@ -1,7 +1,6 @@
 import { Args } from '@oclif/core'
-import { ExitCode } from '../../src/core/index.js'
 import { OpsCommand } from '../../src/cli/index.js'
-import { lintRunbooks, renderLintReport } from '../../src/incident/index.js'
+import { brokenRunbookError, lintRunbooks, lintVerdict, renderLintReport, unreadableProblems } from '../../src/incident/index.js'
 
 export default class RunbookLint extends OpsCommand<typeof RunbookLint> {
   static override summary = 'Check runbooks: front matter schema, required sections, every command block named.'
@@ -18,8 +17,8 @@ export default class RunbookLint extends OpsCommand<typeof RunbookLint> {
     const files = argv.map(String)
     const report = lintRunbooks(files.length ? undefined : this.settings, files)
     this.render(report, renderLintReport)
-    if (report.unreadable > 0) process.exitCode = ExitCode.BadInput
-    else if (report.errors > 0) process.exitCode = ExitCode.CheckFailed
-    return report
+    // A file that is not a runbook at all is bad input (exit 2), not a failed check.
+    if (report.unreadable > 0) throw brokenRunbookError(unreadableProblems(report))
+    return this.conclude(report, lintVerdict(report))
   }
 }

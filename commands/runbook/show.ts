@@ -4,7 +4,10 @@ import { findRunbook, formatProblem, loadRunbookLibrary, renderRunbook } from '.
 
 export default class RunbookShow extends OpsCommand<typeof RunbookShow> {
   static override summary = 'Show a runbook, with its numbered steps and the command that runs each.'
-  static override examples = ['<%= config.bin %> runbook show high-latency', '<%= config.bin %> runbook show db-connection-exhaustion --json']
+  static override examples = [
+    '<%= config.bin %> runbook show high-latency',
+    '<%= config.bin %> runbook show db-connection-exhaustion --json',
+  ]
   static override args = { id: Args.string({ ignoreStdin: true, description: 'The runbook id.', required: true }) }
 
   async run() {

@@ -63,7 +63,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
   // AsyncLocalStorage (a hook on every promise of the process on Node 20).
   app.decorateRequest('db', null as unknown as pg.Pool)
   app.addHook('onRequest', (request, _reply, done) => {
-    request.db = options.unitsOfWork ? bindToUnitOfWork(options.pool, createUnitOfWork(`${request.method} ${request.routeOptions.url ?? 'unmatched'}`)) : options.pool
+    request.db = options.unitsOfWork
+      ? bindToUnitOfWork(options.pool, createUnitOfWork(`${request.method} ${request.routeOptions.url ?? 'unmatched'}`))
+      : options.pool
     done()
   })
 

@@ -32,7 +32,10 @@ const FLAG_VALUES: Record<string, boolean> = { true: true, on: true, '1': true, 
 
 export function parseFlagList(text: string): Map<string, boolean> {
   const states = new Map<string, boolean>()
-  for (const entry of text.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const entry of text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const [name = '', value, ...rest] = entry.split('=').map((part) => part.trim())
     const state = value === undefined ? true : FLAG_VALUES[value.toLowerCase()]
     if (name === '' || rest.length > 0 || state === undefined) {
@@ -92,7 +95,8 @@ export async function unleashFlagProvider(options: UnleashFlagOptions): Promise<
   })
   if (!synchronized) warn(`unleash: no flags from ${options.url} yet; using the fallback until they arrive`)
   return {
-    isEnabled: (name, context) => client.isEnabled(name, context?.userId === undefined ? {} : { userId: context.userId }, () => fallback.isEnabled(name, context)),
+    isEnabled: (name, context) =>
+      client.isEnabled(name, context?.userId === undefined ? {} : { userId: context.userId }, () => fallback.isEnabled(name, context)),
     async close() {
       // Send the last evaluation counts, but never hold up shutdown for long on a flag server that is gone.
       const flushed = await Promise.race([
@@ -110,7 +114,10 @@ export async function unleashFlagProvider(options: UnleashFlagOptions): Promise<
  * then required), with OPSCTL_FLAGS as the fallback for flags it does not know; OPSCTL_FLAGS alone
  * otherwise. UNLEASH_APP_NAME, UNLEASH_REFRESH_INTERVAL_MS and UNLEASH_METRICS_INTERVAL_MS tune it.
  */
-export async function flagProviderFromEnv(env: Record<string, string | undefined> = process.env, onWarning?: (message: string) => void): Promise<FlagProvider> {
+export async function flagProviderFromEnv(
+  env: Record<string, string | undefined> = process.env,
+  onWarning?: (message: string) => void,
+): Promise<FlagProvider> {
   const fallback = envFlagProvider(env)
   const url = env.UNLEASH_URL?.trim()
   if (!url) return fallback
@@ -136,7 +143,8 @@ function readMilliseconds(env: Record<string, string | undefined>, name: string,
   const text = env[name]?.trim()
   if (!text) return fallback
   const value = /^\d+$/.test(text) ? Number(text) : Number.NaN
-  if (!Number.isSafeInteger(value) || value < 100 || value > 3_600_000) throw new ConfigError(`${name}=${text} is not a number of milliseconds between 100 and 3600000`)
+  if (!Number.isSafeInteger(value) || value < 100 || value > 3_600_000)
+    throw new ConfigError(`${name}=${text} is not a number of milliseconds between 100 and 3600000`)
   return value
 }
 

@@ -54,11 +54,26 @@ export function aggregateRevenueByProductAndMonth(rows: readonly RevenueRow[], o
   const cpuFactor = options.cpuFactor ?? 1
   const byProduct = new Map<number, Map<string, Tally>>()
   for (const row of rows) {
-    let month = ''
-    // Once, unless FAULT_REPORT_CPU asks for a deliberate regression (same result, more work).
-    for (let pass = 0; pass < cpuFactor; pass++) {
-      const date = new Date(row.orderedAtMs)
-      month = `${date.getUTCFullYear()}-${String(date.getUTCMonth() + 1).padStart(2, '0')}`
+    const date = new Date(row.orderedAtMs)
+    const month = `${date.getUTCFullYear()}-${String(date.getUTCMonth() + 1).padStart(2, '0')}`
+    // FAULT_REPORT_CPU asks for a deliberate regression: the month worked out again by calendar
+    // arithmetic (same result, more work). Arithmetic, not Date objects: allocating would move the
+    // extra cost into the garbage collector and the callers whose objects it copies.
+    for (let pass = 1; pass < cpuFactor; pass++) {
+      for (let repeat = 0; repeat < 64; repeat++) {
+        const days = Math.floor(row.orderedAtMs / 86_400_000) + 719_468
+        const era = Math.floor(days / 146_097)
+        const dayOfEra = days - era * 146_097
+        const yearOfEra = Math.floor(
+          (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365,
+        )
+        const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100))
+        const shiftedMonth = Math.floor((5 * dayOfYear + 2) / 153)
+        const monthNumber = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        const year = yearOfEra + era * 400 + (monthNumber <= 2 ? 1 : 0)
+        if (year !== date.getUTCFullYear() || monthNumber !== date.getUTCMonth() + 1)
+          throw new Error(`calendar arithmetic disagrees on ${row.orderedAtMs}`)
+      }
     }
     let months = byProduct.get(row.productId)
     if (!months) byProduct.set(row.productId, (months = new Map()))
@@ -96,7 +111,8 @@ export function aggregateRevenueByProductAndMonth(rows: readonly RevenueRow[], o
         revenueCents: tally.revenueCents,
         units: tally.units,
         orders: tally.orderIds.size,
-        growth: previous === undefined || previous === 0 ? null : Math.round(((tally.revenueCents - previous) / previous) * 10_000) / 10_000,
+        growth:
+          previous === undefined || previous === 0 ? null : Math.round(((tally.revenueCents - previous) / previous) * 10_000) / 10_000,
       })
       previous = tally.revenueCents
     }

@@ -26,7 +26,20 @@ const FIRST_ORDER_AT = Date.UTC(2024, 0, 1)
 const ORDER_PERIOD_SECONDS = 366 * 24 * 3600
 
 const FIRST_NAMES = ['Ada', 'Alan', 'Barbara', 'Dennis', 'Edsger', 'Frances', 'Grace', 'Ken', 'Leslie', 'Linus', 'Margaret', 'Radia']
-const LAST_NAMES = ['Allen', 'Dijkstra', 'Hamilton', 'Hopper', 'Kernighan', 'Lamport', 'Liskov', 'Lovelace', 'Perlman', 'Ritchie', 'Thompson', 'Turing']
+const LAST_NAMES = [
+  'Allen',
+  'Dijkstra',
+  'Hamilton',
+  'Hopper',
+  'Kernighan',
+  'Lamport',
+  'Liskov',
+  'Lovelace',
+  'Perlman',
+  'Ritchie',
+  'Thompson',
+  'Turing',
+]
 const ADJECTIVES = ['Compact', 'Durable', 'Ergonomic', 'Fast', 'Quiet', 'Robust', 'Silent', 'Smart', 'Sturdy', 'Wireless']
 const NOUNS = ['Adapter', 'Cable', 'Charger', 'Dock', 'Headset', 'Keyboard', 'Monitor', 'Mouse', 'Router', 'Switch']
 /** Weighted: most orders are still open or shipped, a few were cancelled. */

@@ -81,7 +81,10 @@ async function insertColumns(client: pg.PoolClient, table: string, columns: read
   const sql = `INSERT INTO ${table} (${names}) SELECT * FROM unnest(${arrays})`
   const rows = columns[0]?.[2].length ?? 0
   for (let start = 0; start < rows; start += BATCH_ROWS) {
-    await client.query(sql, columns.map(([, , values]) => values.slice(start, start + BATCH_ROWS)))
+    await client.query(
+      sql,
+      columns.map(([, , values]) => values.slice(start, start + BATCH_ROWS)),
+    )
   }
 }
 

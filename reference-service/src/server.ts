@@ -22,12 +22,9 @@ async function main(): Promise<void> {
   }
 
   const tracing = await startTracing(process.env)
-  const [{ startReferenceService, startupExitCode }, { createLogger }, { flagProviderFromEnv }, { readServiceVersion }] = await Promise.all([
-    import('./service.js'),
-    import('./logger.js'),
-    import('./flags.js'),
-    import('./version.js'),
-  ])
+  const [{ startReferenceService, startupExitCode }, { createLogger }, { flagProviderFromEnv }, { readServiceVersion }] = await Promise.all(
+    [import('./service.js'), import('./logger.js'), import('./flags.js'), import('./version.js')],
+  )
   const logger = createLogger(config.logLevel)
 
   let service: Awaited<ReturnType<typeof startReferenceService>>
@@ -44,7 +41,14 @@ async function main(): Promise<void> {
 
   // The line `opsctl demo` and tests wait for; printed whatever LOG_LEVEL says (README.md).
   logger.child({}, { level: 'info' }).info(
-    { url: service.url, port: service.port, host: config.host, version, database: service.database.description, tracing: tracing !== undefined },
+    {
+      url: service.url,
+      port: service.port,
+      host: config.host,
+      version,
+      database: service.database.description,
+      tracing: tracing !== undefined,
+    },
     'listening',
   )
 

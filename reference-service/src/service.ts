@@ -54,12 +54,17 @@ export async function startReferenceService(options: ReferenceServiceOptions): P
   // Without a listener, an idle connection dropped by the server would crash the process.
   pool.on('error', (error) => logger?.warn({ err: error }, 'an idle database connection failed'))
   // The live query hook: every statement, with its request and call site, for `opsctl db nplusone`.
-  const queryLog = config.queryLog ? createJsonLinesSink(config.queryLog) : undefined
-  const hook = queryLog ? instrumentPg(pg, { onExecution: queryLog.write, unitSampleRate: config.querySampleRate, root: repositoryRoot() ?? process.cwd() }) : undefined
+  const queryLog = config.queryLog
+    ? createJsonLinesSink(config.queryLog, { onError: (message) => logger?.warn({ queryLog: config.queryLog }, message) })
+    : undefined
+  const hook = queryLog
+    ? instrumentPg(pg, { onExecution: queryLog.write, unitSampleRate: config.querySampleRate, root: repositoryRoot() ?? process.cwd() })
+    : undefined
   const release = async () => {
     await pool.end().catch(() => {})
     hook?.uninstall()
     await queryLog?.close()
+    if (queryLog?.dropped) logger?.warn({ queryLog: queryLog.path, dropped: queryLog.dropped }, 'query log records dropped')
     await options.flags.close?.().catch(() => {})
     await database.close()
   }
@@ -72,7 +77,10 @@ export async function startReferenceService(options: ReferenceServiceOptions): P
     if (config.seed) {
       const started = performance.now()
       const result = await seed(pool, { scale: config.seedScale })
-      logger?.info({ ...result, scale: config.seedScale, ms: Math.round(performance.now() - started) }, result.seeded ? 'seeded' : 'already seeded')
+      logger?.info(
+        { ...result, scale: config.seedScale, ms: Math.round(performance.now() - started) },
+        result.seeded ? 'seeded' : 'already seeded',
+      )
     }
     const app = buildApp({
       pool,

@@ -1,1 +1,2 @@
-export { OpsCommand, asOpsError, type OpsArgs, type OpsFlags } from './ops-command.js'
+export { OpsCommand } from './ops-command.js'
+export { databaseConfigFlags, databaseFlags, durationFlag, percentFlag, sizeFlag } from './flags.js'

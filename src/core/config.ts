@@ -192,7 +192,10 @@ function coerceEnv(leaf: Leaf & { env: string }, text: string): unknown {
       if (/^(0|false|no|off)$/i.test(text)) return false
       throw badInput(`${leaf.env}=${JSON.stringify(text)}: expected true or false`)
     case 'array':
-      return text.split(',').map((item) => item.trim()).filter(Boolean)
+      return text
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
     default:
       return text
   }

@@ -5,6 +5,8 @@ export const ExitCode = {
   BadInput: 2,
   Environment: 3,
   InvalidMeasurement: 4,
+  /** A bug in opsctl (an error nothing anticipated), never confused with "a check failed" (EX_SOFTWARE). */
+  Internal: 70,
   Interrupted: 130,
 } as const
 
@@ -44,4 +46,19 @@ export function environmentError(message: string, hint?: string, cause?: unknown
 
 export function isOpsError(error: unknown): error is OpsError {
   return error instanceof OpsError
+}
+
+/**
+ * An error nobody anticipated: a bug in opsctl, not a failed check nor bad input. The base command
+ * prints it as such (exit 70) so that a script never mistakes a crash for "the budget was exceeded".
+ */
+export class BugError extends OpsError {
+  constructor(message: string, cause?: unknown) {
+    super(message, {
+      exit: ExitCode.Internal,
+      hint: 'This is a bug in opsctl. Re-run with --debug (or OPSCTL_DEBUG=1) for the stack trace and report it.',
+      cause,
+    })
+    this.name = 'BugError'
+  }
 }

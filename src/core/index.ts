@@ -1,4 +1,4 @@
-export { ExitCode, OpsError, badInput, environmentError, isOpsError, type OpsErrorOptions } from './errors.js'
+export { BugError, ExitCode, OpsError, badInput, environmentError, isOpsError, type OpsErrorOptions } from './errors.js'
 export { REDACTED, isSecretKey, redactText, redactValue } from './redact.js'
 export { formatBytes, formatDuration, parseDuration, parsePercent, parseSize } from './units.js'
 export { fixedClock, systemClock, type Clock } from './clock.js'
@@ -16,6 +16,7 @@ export {
 export {
   createProgress,
   isInteractive,
+  progressBar,
   palette,
   renderTable,
   sparkline,
@@ -23,6 +24,8 @@ export {
   type Column,
   type Palette,
   type Progress,
+  type ProgressListener,
+  type ProgressUpdate,
   type TerminalStream,
 } from './output.js'
 export {
@@ -34,7 +37,6 @@ export {
   parseYamlText,
   positionOf,
   readYamlFile,
-  readYamlFileWithSchema,
   scalarAt,
   unwrapSchema,
   validateYaml,
@@ -43,3 +45,9 @@ export {
   type YamlPath,
   type YamlPosition,
 } from './yaml-file.js'
+export { JsonSyntaxError, parseJsonText, type JsonObject, type JsonParseOptions, type JsonValue, type ParsedJson } from './json-text.js'
+export { formatLocalTime, localZone, type LocalTimeOptions } from './time.js'
+export { isProcessAlive } from './process.js'
+export { randomInt, seededRandom, type Random } from './random.js'
+export { combineVerdicts, exitCodeOf, pass, verdict, verdictLabel, type Verdict, type VerdictStatus } from './verdict.js'
+export { escapeHtml, escapeMarkdown, markdownTable } from './escape.js'

@@ -58,7 +58,10 @@ export function renderTable<Row>(rows: Row[], columns: Array<Column<Row>>): stri
   const numeric = columns.map((column) => rows.length > 0 && typeof column.value(rows[0]!) === 'number')
   const header = columns.map((column, i) => aligned(column.header, i, numeric[i]!)).join('  ')
   const body = cells.map((line, r) =>
-    line.map((text, i) => aligned(text, i, typeof columns[i]!.value(rows[r]!) === 'number')).join('  ').trimEnd(),
+    line
+      .map((text, i) => aligned(text, i, typeof columns[i]!.value(rows[r]!) === 'number'))
+      .join('  ')
+      .trimEnd(),
   )
   return [header.trimEnd(), ...body].join('\n')
 }
@@ -92,7 +95,9 @@ export function createProgress(
     const width = 24
     const share = total > 0 ? Math.min(1, done / total) : 0
     const filled = Math.round(share * width)
-    stream.write(`\r${label} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}% ${detail}\u001B[K`)
+    stream.write(
+      `\r${label} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}% ${detail}\u001B[K`,
+    )
   }
   return {
     update(done, detail) {
@@ -104,5 +109,36 @@ export function createProgress(
     done() {
       stream.write('\r\u001B[K')
     },
+  }
+}
+
+/** One report of progress on a piece of long work, from a module to whoever shows it. */
+export interface ProgressUpdate {
+  /** What is being done ("Reading", "load #2"): one bar per task. */
+  task: string
+  done: number
+  total: number
+  detail?: string
+  /** The task is over: its bar is cleared. */
+  finished?: boolean
+}
+
+/** Modules report progress through this and draw nothing themselves; commands and the dashboard show it. */
+export type ProgressListener = (update: ProgressUpdate) => void
+
+/** A listener that draws one bar per task on an interactive stream; on a pipe, in CI or with NO_COLOR, nothing. */
+export function progressBar(stream: TerminalStream = process.stderr, env: NodeJS.ProcessEnv = process.env): ProgressListener {
+  if (!isInteractive(stream, env)) return () => {}
+  const bars = new Map<string, Progress>()
+  return (update) => {
+    let bar = bars.get(update.task)
+    if (!bar) {
+      bar = createProgress(update.task, update.total, stream, env)
+      bars.set(update.task, bar)
+    }
+    if (update.finished) {
+      bar.done()
+      bars.delete(update.task)
+    } else bar.update(update.done, update.detail)
   }
 }

@@ -59,7 +59,10 @@ export function positionOf(located: LocatedYaml, path: YamlPath, part: 'key' | '
 }
 
 /** The scalar at a path with the position of its first character of content (after a quote). */
-export function scalarAt(located: LocatedYaml, path: YamlPath): { position: YamlPosition; quoted: boolean; multiline: boolean } | undefined {
+export function scalarAt(
+  located: LocatedYaml,
+  path: YamlPath,
+): { position: YamlPosition; quoted: boolean; multiline: boolean } | undefined {
   const node = nodeAt(located, path, 'value')
   if (!node || !isScalar(node) || !node.range) return undefined
   const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE'
@@ -128,14 +131,13 @@ export function validateYaml<S extends z.ZodType>(located: LocatedYaml, schema: 
   throw describeSchemaIssues(result.error.issues, located, schema, options)
 }
 
-/** readYamlFile + validateYaml: the one call most files need. */
-export function readYamlFileWithSchema<S extends z.ZodType>(file: string, schema: S, options: SchemaFileOptions): { value: z.output<S>; located: LocatedYaml } {
-  const located = readYamlFile(file, options.what)
-  return { value: validateYaml(located, schema, options), located }
-}
-
 /** One line per issue, in the order they appear in the file. */
-export function describeSchemaIssues(issues: z.core.$ZodIssue[], located: LocatedYaml, schema: z.ZodType, options: SchemaFileOptions): OpsError {
+export function describeSchemaIssues(
+  issues: z.core.$ZodIssue[],
+  located: LocatedYaml,
+  schema: z.ZodType,
+  options: SchemaFileOptions,
+): OpsError {
   const lines: Array<{ text: string; position: YamlPosition | undefined }> = []
   for (const issue of issues) {
     const basePath = issue.path.map((segment) => (typeof segment === 'number' ? segment : String(segment)))
@@ -150,9 +152,15 @@ export function describeSchemaIssues(issues: z.core.$ZodIssue[], located: Locate
       }
       continue
     }
-    const missing = issue.code === 'invalid_type' && positionOf(located, basePath) === undefined && / received undefined$/.test(issue.message)
-    const message = missing ? `missing (${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')})` : issue.message
-    lines.push({ text: `${locate(located, basePath)}${formatKeyPath(basePath)}: ${message}`, position: nearestPosition(located, basePath, 'value') })
+    const missing =
+      issue.code === 'invalid_type' && positionOf(located, basePath) === undefined && / received undefined$/.test(issue.message)
+    const message = missing
+      ? `missing (${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')})`
+      : issue.message
+    lines.push({
+      text: `${locate(located, basePath)}${formatKeyPath(basePath)}: ${message}`,
+      position: nearestPosition(located, basePath, 'value'),
+    })
   }
   const order = (position: YamlPosition | undefined) => (position ? position.line * 1e6 + position.col : Number.MAX_SAFE_INTEGER)
   lines.sort((a, b) => order(a.position) - order(b.position))
@@ -195,7 +203,8 @@ export function unwrapSchema(schema: z.ZodType): z.ZodType {
   let current = schema
   for (;;) {
     const def = current._zod.def as { type: string; innerType?: z.ZodType; in?: z.ZodType }
-    if ((def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault') && def.innerType) current = def.innerType
+    if ((def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault') && def.innerType)
+      current = def.innerType
     else if (def.type === 'pipe' && def.in) current = def.in
     else return current
   }
@@ -206,7 +215,8 @@ export function closestKey(key: string, candidates: string[]): string | undefine
   let best: { key: string; distance: number } | undefined
   for (const candidate of candidates) {
     const distance = editDistance(key.toLowerCase(), candidate.toLowerCase())
-    if (distance <= Math.max(2, Math.floor(candidate.length / 3)) && (!best || distance < best.distance)) best = { key: candidate, distance }
+    if (distance <= Math.max(2, Math.floor(candidate.length / 3)) && (!best || distance < best.distance))
+      best = { key: candidate, distance }
   }
   return best?.key
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
-import { environmentError } from '../core/index.js'
+import { environmentError, isProcessAlive } from '../core/index.js'
 import { canConnect } from './probe.js'
 
 export interface EmbeddedServerInfo {
@@ -121,15 +121,6 @@ export function removeEmbeddedInfo(stateDir: string, pid: number): void {
     if (info.pid === pid) rmSync(embeddedInfoPath(stateDir), { force: true })
   } catch {
     // Already gone.
-  }
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

@@ -1,3 +1,1 @@
-export { openDatabase, type DatabaseHandle, type OpenDatabaseOptions } from './open.js'
-export { embeddedUrl, startEmbeddedServer, type EmbeddedServer, type StartEmbeddedOptions } from './embedded.js'
-export { canConnect, probeDatabase } from './probe.js'
+export { openDatabase, withDatabase, type DatabaseHandle } from './open.js'

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { environmentError, redactText } from '../core/index.js'
+import { environmentError, redactText, type Settings } from '../core/index.js'
 import { acquireEmbeddedLock, removeEmbeddedInfo, startEmbeddedServer, writeEmbeddedInfo } from './embedded.js'
 import { probeDatabase } from './probe.js'
 
@@ -81,4 +81,23 @@ async function openServer(url: string): Promise<DatabaseHandle> {
 
 function describeEmbedded(port: number, dataDir: string): string {
   return `embedded PGlite on 127.0.0.1:${port} (data in ${dataDir})`
+}
+
+/**
+ * Opens the database the settings name (database.url, DATABASE_URL, or the embedded one), runs
+ * `work` with it, and closes it whatever happens: the one open/close block of every command
+ * that needs a database.
+ */
+export async function withDatabase<T>(
+  settings: Pick<Settings, 'config' | 'stateDir'>,
+  work: (database: DatabaseHandle) => Promise<T>,
+  options: { log?: (message: string) => void } = {},
+): Promise<T> {
+  const { config, stateDir } = settings
+  const database = await openDatabase({ url: config.database.url, stateDir, port: config.database.embeddedPort, log: options.log })
+  try {
+    return await work(database)
+  } finally {
+    await database.close()
+  }
 }

@@ -47,7 +47,12 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {})
   }
   try {
-    const database = await openDatabase({ url: settings.config.database.url, stateDir: settings.stateDir, port: settings.config.database.embeddedPort, log })
+    const database = await openDatabase({
+      url: settings.config.database.url,
+      stateDir: settings.stateDir,
+      port: settings.config.database.embeddedPort,
+      log,
+    })
     cleanups.push(() => database.close())
     log(`Database: ${database.description}`)
 

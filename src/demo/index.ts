@@ -1,5 +1,3 @@
-export { startDemo, type DemoOptions, type DemoSummary, type RunningDemo } from './demo.js'
-export { listeningPort, referenceServiceCommand, startServiceProcess, type ServiceProcess } from './service-process.js'
-export { pickRequest, startTraffic, type TrafficSummary } from './traffic.js'
-export { nextSteps } from './next-steps.js'
+export { startDemo, type DemoSummary } from './demo.js'
+export { referenceServiceCommand } from './service-process.js'
 export { renderDemoStarted, renderDemoStopped } from './render.js'

@@ -3,13 +3,17 @@ import { renderNPlusOneReport } from '../nplusone/index.js'
 import type { DemoSummary, RunningDemo } from './demo.js'
 
 export function renderDemoStarted(demo: RunningDemo, colors: Palette): string {
-  const rows = Object.entries(demo.rows).map(([table, count]) => `${count.toLocaleString('en-US')} ${table}`).join(', ')
+  const rows = Object.entries(demo.rows)
+    .map(([table, count]) => `${count.toLocaleString('en-US')} ${table}`)
+    .join(', ')
   return [
     '',
     `${colors.green('●')} ${colors.bold('Reference service')}  ${demo.serviceUrl}`,
     `${colors.green('●')} ${colors.bold('Database')}           ${demo.database.description}`,
     `  ${colors.dim(rows)}`,
-    ...(demo.flagsUrl ? [`${colors.green('●')} ${colors.bold('Flags')}              ${demo.flagsUrl} ${colors.dim('(flags.yaml over the Unleash API)')}`] : []),
+    ...(demo.flagsUrl
+      ? [`${colors.green('●')} ${colors.bold('Flags')}              ${demo.flagsUrl} ${colors.dim('(flags.yaml over the Unleash API)')}`]
+      : []),
     `  ${colors.dim(`DATABASE_URL=${demo.database.url}`)}`,
     '',
     colors.bold('Try next:'),

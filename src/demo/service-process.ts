@@ -76,10 +76,13 @@ function waitForListening(child: ChildProcess, exited: Promise<number | null>, t
     void exited.then((code) => {
       clearTimeout(timer)
       reject(
-        new OpsError(`The reference service exited with code ${code} before listening:\n${stderrTail.join('').trim().split('\n').slice(-10).join('\n')}`, {
-          exit: ExitCode.Environment,
-          hint: 'Check the database URL and that the port is free (--port 0 picks one).',
-        }),
+        new OpsError(
+          `The reference service exited with code ${code} before listening:\n${stderrTail.join('').trim().split('\n').slice(-10).join('\n')}`,
+          {
+            exit: ExitCode.Environment,
+            hint: 'Check the database URL and that the port is free (--port 0 picks one).',
+          },
+        ),
       )
     })
   })

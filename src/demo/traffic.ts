@@ -24,7 +24,7 @@ export interface Traffic {
 
 /** Deterministic request mix: mostly order lookups (the N+1), some item searches, a rare report. */
 export function pickRequest(n: number, users: number): { method: 'GET' | 'POST'; path: string; body?: unknown } {
-  const user = (n * 7919) % users + 1
+  const user = ((n * 7919) % users) + 1
   switch (n % 20) {
     case 19:
       return { method: 'GET', path: '/reports/revenue' }
@@ -42,25 +42,28 @@ export function startTraffic(options: TrafficOptions): Traffic {
   const summary: TrafficSummary = { requests: 0, byStatus: {}, errors: 0 }
   const inFlight = new Set<Promise<void>>()
   const limit = options.maxRequests ?? Number.POSITIVE_INFINITY
-  const timer = setInterval(() => {
-    if (summary.requests >= limit) return
-    const request = pickRequest(summary.requests++, options.users)
-    const sent = fetch(`${options.baseUrl}${request.path}`, {
-      method: request.method,
-      headers: request.body ? { 'content-type': 'application/json' } : {},
-      body: request.body ? JSON.stringify(request.body) : undefined,
-      signal: AbortSignal.timeout(10_000),
-    })
-      .then(async (response) => {
-        await response.arrayBuffer()
-        summary.byStatus[response.status] = (summary.byStatus[response.status] ?? 0) + 1
+  const timer = setInterval(
+    () => {
+      if (summary.requests >= limit) return
+      const request = pickRequest(summary.requests++, options.users)
+      const sent = fetch(`${options.baseUrl}${request.path}`, {
+        method: request.method,
+        headers: request.body ? { 'content-type': 'application/json' } : {},
+        body: request.body ? JSON.stringify(request.body) : undefined,
+        signal: AbortSignal.timeout(10_000),
       })
-      .catch(() => {
-        summary.errors++
-      })
-      .finally(() => inFlight.delete(sent))
-    inFlight.add(sent)
-  }, 1000 / Math.max(0.1, options.rate))
+        .then(async (response) => {
+          await response.arrayBuffer()
+          summary.byStatus[response.status] = (summary.byStatus[response.status] ?? 0) + 1
+        })
+        .catch(() => {
+          summary.errors++
+        })
+        .finally(() => inFlight.delete(sent))
+      inFlight.add(sent)
+    },
+    1000 / Math.max(0.1, options.rate),
+  )
   return {
     async stop() {
       clearInterval(timer)

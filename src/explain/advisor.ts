@@ -8,7 +8,7 @@
 import { buildPlanModel, findPlanRoot, type PlanModel } from './model.js'
 import { coveredByIndex, indexCandidates, type IndexCandidate, type TableRef } from './candidates.js'
 import { quoteIdent } from './conditions.js'
-import { parseJsonKeepingDuplicates } from './plan-json.js'
+import { parseJsonText } from '../core/index.js'
 import { checkParams, explainOptions } from './runner.js'
 import { databaseError, queryRawJson, withRolledBackTransaction, type PlannerSetting, type Session } from './session.js'
 import type { CheckedStatement } from './statement.js'
@@ -99,7 +99,10 @@ export async function adviseIndexes(options: AdviseOptions): Promise<IndexAdvice
     for (const candidate of fresh) {
       await session.client.query('SAVEPOINT opsctl_candidate')
       try {
-        const created = await session.client.query<{ indexrelid: number; indexname: string }>('SELECT indexrelid, indexname FROM hypopg_create_index($1)', [candidate.definition])
+        const created = await session.client.query<{ indexrelid: number; indexname: string }>(
+          'SELECT indexrelid, indexname FROM hypopg_create_index($1)',
+          [candidate.definition],
+        )
         const hypothetical = created.rows[0]!
         const after = await plan(hypothetical.indexname)
         const size = await session.client.query<{ size: string }>('SELECT hypopg_relation_size($1) AS size', [hypothetical.indexrelid])
@@ -117,12 +120,20 @@ export async function adviseIndexes(options: AdviseOptions): Promise<IndexAdvice
       } catch (error) {
         await session.client.query('ROLLBACK TO SAVEPOINT opsctl_candidate')
         await session.client.query('SELECT hypopg_reset()').catch(() => {})
-        rejected.push({ ...candidate, costAfter: null, saving: null, reason: `HypoPG could not create it: ${databaseError(error, { params: options.params }).message}` })
+        rejected.push({
+          ...candidate,
+          costAfter: null,
+          saving: null,
+          reason: `HypoPG could not create it: ${databaseError(error, { params: options.params }).message}`,
+        })
       }
     }
 
     const ranked = rankSuggestions(tried, baseline.cost, minSaving, rejected)
-    const installed = hypopg === 'installed' ? '' : ' HypoPG was created for this session only, inside a transaction that was rolled back: nothing was installed.'
+    const installed =
+      hypopg === 'installed'
+        ? ''
+        : ' HypoPG was created for this session only, inside a transaction that was rolled back: nothing was installed.'
     return {
       status: 'verified',
       hypopg,
@@ -131,7 +142,8 @@ export async function adviseIndexes(options: AdviseOptions): Promise<IndexAdvice
           ? `${ranked.length} of ${fresh.length} candidate index${fresh.length === 1 ? '' : 'es'} cut the planner's cost by at least ${Math.round(minSaving * 100)}% (tried as hypothetical indexes with HypoPG).`
           : fresh.length > 0
             ? `None of the ${fresh.length} candidate indexes cut the planner's cost by ${Math.round(minSaving * 100)}% or more (tried with HypoPG).`
-            : 'No index candidates: the statement has no filter, join or sort column an index could serve that is not indexed already.') + installed,
+            : 'No index candidates: the statement has no filter, join or sort column an index could serve that is not indexed already.') +
+        installed,
       baselineCost: baseline.cost,
       suggestions: ranked,
       rejected,
@@ -145,9 +157,16 @@ export async function adviseIndexes(options: AdviseOptions): Promise<IndexAdvice
  * Best saving first; near ties (within 2% of the baseline) go to the narrower index. A candidate
  * that starts with the same column as a better one on the same table is redundant.
  */
-export function rankSuggestions(tried: IndexSuggestion[], baselineCost: number, minSaving: number, rejected: RejectedCandidate[]): IndexSuggestion[] {
+export function rankSuggestions(
+  tried: IndexSuggestion[],
+  baselineCost: number,
+  minSaving: number,
+  rejected: RejectedCandidate[],
+): IndexSuggestion[] {
   const sorted = [...tried].sort((a, b) =>
-    Math.abs(a.costAfter - b.costAfter) <= 0.02 * baselineCost ? a.columns.length - b.columns.length || a.costAfter - b.costAfter : a.costAfter - b.costAfter,
+    Math.abs(a.costAfter - b.costAfter) <= 0.02 * baselineCost
+      ? a.columns.length - b.columns.length || a.costAfter - b.costAfter
+      : a.costAfter - b.costAfter,
   )
   const kept: IndexSuggestion[] = []
   for (const suggestion of sorted) {
@@ -156,13 +175,19 @@ export function rankSuggestions(tried: IndexSuggestion[], baselineCost: number, 
         ...stripSuggestion(suggestion),
         costAfter: suggestion.costAfter,
         saving: suggestion.saving,
-        reason: suggestion.usedBy.length === 0 ? 'the planner did not use it' : `cuts the cost by only ${(suggestion.saving * 100).toFixed(1)}%`,
+        reason:
+          suggestion.usedBy.length === 0 ? 'the planner did not use it' : `cuts the cost by only ${(suggestion.saving * 100).toFixed(1)}%`,
       })
       continue
     }
     const better = kept.find((other) => other.table === suggestion.table && firstColumn(other) === firstColumn(suggestion))
     if (better) {
-      rejected.push({ ...stripSuggestion(suggestion), costAfter: suggestion.costAfter, saving: suggestion.saving, reason: `redundant with the better ${better.table} (${better.columns.join(', ')})` })
+      rejected.push({
+        ...stripSuggestion(suggestion),
+        costAfter: suggestion.costAfter,
+        saving: suggestion.saving,
+        reason: `redundant with the better ${better.table} (${better.columns.join(', ')})`,
+      })
       continue
     }
     kept.push(suggestion)
@@ -180,7 +205,12 @@ function firstColumn(candidate: IndexCandidate): string {
 }
 
 export function createConcurrently(candidate: IndexCandidate): string {
-  const bareColumns = candidate.columns.map((column) => column.replace(/ DESC$/, '').replace(/^"(.*)"$/, '$1').replace(/\W+/g, '_'))
+  const bareColumns = candidate.columns.map((column) =>
+    column
+      .replace(/ DESC$/, '')
+      .replace(/^"(.*)"$/, '$1')
+      .replace(/\W+/g, '_'),
+  )
   const name = `${candidate.relation}_${bareColumns.join('_')}_idx`.slice(0, 63)
   return `CREATE INDEX CONCURRENTLY ${quoteIdent(name)} ON ${candidate.table} (${candidate.columns.join(', ')});`
 }
@@ -202,7 +232,11 @@ async function ensureHypoPg(session: Session): Promise<HypoPgStatus> {
   }
 }
 
-async function planCost(session: Session, options: AdviseOptions, hypotheticalIndex: string): Promise<{ cost: number; usedBy: string[]; model: PlanModel }> {
+async function planCost(
+  session: Session,
+  options: AdviseOptions,
+  hypotheticalIndex: string,
+): Promise<{ cost: number; usedBy: string[]; model: PlanModel }> {
   const prefix = explainOptions(false, 0)
   let text: string
   try {
@@ -210,10 +244,12 @@ async function planCost(session: Session, options: AdviseOptions, hypotheticalIn
   } catch (error) {
     throw databaseError(error, { params: options.params, position: { prefixLength: prefix.length, statement: options.statement.text } })
   }
-  const root = findPlanRoot(parseJsonKeepingDuplicates(text).value)
+  const root = findPlanRoot(parseJsonText(text, { duplicates: 'collect' }).value)
   if (!root) throw new Error('EXPLAIN returned no plan')
   const model = buildPlanModel(root)
-  const usedBy = hypotheticalIndex ? model.nodes.filter((node) => node.index === hypotheticalIndex).map((node) => `#${node.id} ${node.label}`) : []
+  const usedBy = hypotheticalIndex
+    ? model.nodes.filter((node) => node.index === hypotheticalIndex).map((node) => `#${node.id} ${node.label}`)
+    : []
   return { cost: model.totalCost, usedBy, model }
 }
 
@@ -230,7 +266,11 @@ async function readCatalog(session: Session, tables: TableRef[]): Promise<Catalo
       'SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum',
       [name],
     )
-    if (columns.rows.length > 0) catalog.columns.set(tableKey(table), columns.rows.map((row) => row.attname))
+    if (columns.rows.length > 0)
+      catalog.columns.set(
+        tableKey(table),
+        columns.rows.map((row) => row.attname),
+      )
     const indexes = await session.client.query<{ columns: string[] }>(
       `SELECT array_agg(a.attname::text ORDER BY k.ord) AS columns
          FROM pg_index i

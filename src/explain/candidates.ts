@@ -5,7 +5,7 @@
  * catalog's column lists to resolve unqualified names in multi-table statements.
  */
 import { quoteIdent } from './conditions.js'
-import type { JsonObject, JsonValue } from './plan-json.js'
+import type { JsonObject, JsonValue } from '../core/index.js'
 
 export interface TableRef {
   schema: string | null
@@ -87,7 +87,12 @@ export function indexCandidates(tree: JsonObject, options: CandidateOptions = {}
       }
       const relations = [...current.relations.entries()]
       const having = relations.filter(([, table]) => columnsOf(table)?.includes(column))
-      const found = having.length === 1 ? having[0]! : having.length === 0 && relations.length === 1 && columnsOf(relations[0]![1]) === undefined ? relations[0]! : null
+      const found =
+        having.length === 1
+          ? having[0]!
+          : having.length === 0 && relations.length === 1 && columnsOf(relations[0]![1]) === undefined
+            ? relations[0]!
+            : null
       if (found) return { table: found[1], column, depth, alias: `${depth}:${found[0]}` }
       if (having.length > 1 || (relations.length > 1 && relations.some(([, table]) => columnsOf(table) === undefined))) {
         unresolved.push(column)
@@ -325,8 +330,15 @@ function buildCandidates(uses: Use[], max: number): IndexCandidate[] {
       for (const column of range) add(table, [quoteIdent(column)], `range on ${column}`)
     }
     if (sortTable && sameTable(sortTable, table)) {
-      const sortColumns = sorts.filter((use) => !eq.includes(use.column)).map((use) => `${quoteIdent(use.column)}${use.descending ? ' DESC' : ''}`)
-      if (sortColumns.length > 0) add(table, [...eqSql, ...sortColumns], `${eq.length > 0 ? `equality on ${eq.join(', ')}, ` : ''}ORDER BY ${sorts.map((use) => use.column).join(', ')}`)
+      const sortColumns = sorts
+        .filter((use) => !eq.includes(use.column))
+        .map((use) => `${quoteIdent(use.column)}${use.descending ? ' DESC' : ''}`)
+      if (sortColumns.length > 0)
+        add(
+          table,
+          [...eqSql, ...sortColumns],
+          `${eq.length > 0 ? `equality on ${eq.join(', ')}, ` : ''}ORDER BY ${sorts.map((use) => use.column).join(', ')}`,
+        )
     }
     for (const column of join) add(table, [quoteIdent(column)], `join on ${column}`)
   }

@@ -3,7 +3,8 @@
  * actions a finding suggests. A heuristic over printed expressions, not a SQL parser: it takes the
  * identifiers compared with an operator and ignores literals, casts and function names.
  */
-const COMPARISON = /(?:^|[\s(])((?:"[^"]+"|[A-Za-z_][\w$]*)\.)?("[^"]+"|[A-Za-z_][\w$]*)\s*(?:=|<>|!=|<=|>=|<|>|~~\*?|!~~\*?|IS\b|@>|<@|&&)/g
+const COMPARISON =
+  /(?:^|[\s(])((?:"[^"]+"|[A-Za-z_][\w$]*)\.)?("[^"]+"|[A-Za-z_][\w$]*)\s*(?:=|<>|!=|<=|>=|<|>|~~\*?|!~~\*?|IS\b|@>|<@|&&)/g
 const NOT_COLUMNS = new Set(['and', 'or', 'not', 'any', 'all', 'true', 'false', 'null', 'case', 'when', 'then', 'else', 'end'])
 
 export function conditionColumns(condition: string | null | undefined): string[] {

@@ -11,6 +11,7 @@
  * Access-path changes such as "Index Scan became Seq Scan" are reported; they fail the check
  * through the rules above (they usually raise the cost and bring a seq-scan finding).
  */
+import { verdict, type Verdict } from '../core/index.js'
 import type { Finding } from './findings.js'
 import type { PlanModel, PlanNode } from './model.js'
 
@@ -77,10 +78,14 @@ export function diffPlans(before: PlanSide, after: PlanSide, rules: Partial<Plan
 
   const regressions: string[] = []
   if (costRatio !== null && costRatio > limits.maxCostRatio) {
-    regressions.push(`total cost rose ${costRatio.toFixed(2)}x (${round(before.plan.totalCost)} -> ${round(after.plan.totalCost)}), above the ${limits.maxCostRatio}x limit`)
+    regressions.push(
+      `total cost rose ${costRatio.toFixed(2)}x (${round(before.plan.totalCost)} -> ${round(after.plan.totalCost)}), above the ${limits.maxCostRatio}x limit`,
+    )
   }
   if (timeRatio !== null && timeRatio > limits.maxTimeRatio && afterTime! - beforeTime! >= limits.minTimeMs) {
-    regressions.push(`execution time rose ${timeRatio.toFixed(2)}x (${round(beforeTime!)} ms -> ${round(afterTime!)} ms), above the ${limits.maxTimeRatio}x limit`)
+    regressions.push(
+      `execution time rose ${timeRatio.toFixed(2)}x (${round(beforeTime!)} ms -> ${round(afterTime!)} ms), above the ${limits.maxTimeRatio}x limit`,
+    )
   }
   for (const finding of newFindings) {
     if (finding.severity !== 'info') regressions.push(`new ${finding.severity} finding on ${finding.node}: ${finding.title}`)
@@ -102,7 +107,13 @@ export function diffPlans(before: PlanSide, after: PlanSide, rules: Partial<Plan
 }
 
 function summary(side: PlanSide): PlanDiff['before'] {
-  return { label: side.label, totalCost: side.plan.totalCost, executionTime: side.plan.executionTime, nodes: side.plan.nodes.length, analyzed: side.plan.analyzed }
+  return {
+    label: side.label,
+    totalCost: side.plan.totalCost,
+    executionTime: side.plan.executionTime,
+    nodes: side.plan.nodes.length,
+    analyzed: side.plan.analyzed,
+  }
 }
 
 /** How each relation is read: "Seq Scan", "Index Scan using items_sku_idx", "Bitmap Heap Scan using items_sku_idx". */
@@ -161,4 +172,14 @@ function nodeTypeChanges(before: PlanModel, after: PlanModel): NodeTypeChange[] 
 
 function round(value: number): number {
   return Math.round(value * 100) / 100
+}
+
+/** A plan diff's verdict: a regression fails, with each reason. */
+export function planDiffVerdict(diff: Pick<PlanDiff, 'regression' | 'regressions'>): Verdict {
+  if (!diff.regression) return verdict('pass')
+  return verdict(
+    'fail',
+    diff.regressions.map((reason) => `plan regression: ${reason}`),
+    { hint: 'Look at the changed nodes above; a missing index or stale statistics (ANALYZE) are the usual causes.' },
+  )
 }

@@ -8,7 +8,7 @@ import { adviseIndexes, type IndexAdvice } from './advisor.js'
 import { diffPlans, type PlanDiff, type PlanDiffRules } from './diff.js'
 import { findPlanIssues, type Finding, type FindingContext, type Thresholds } from './findings.js'
 import { buildPlanModel, findPlanRoot, type PlanModel } from './model.js'
-import { parseJsonKeepingDuplicates } from './plan-json.js'
+import { parseJsonText } from '../core/index.js'
 import { parsePlanDocument } from './plan-source.js'
 import { runExplain } from './runner.js'
 import { scrubParameterValues } from './scrub.js'
@@ -63,16 +63,20 @@ export async function explainStatement(options: ExplainStatementOptions): Promis
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const run = await runExplain({ url: options.url, statement, params, analyze, verbose: options.verbose, timeoutMs, settings })
 
-  const parsed = parseJsonKeepingDuplicates(run.planJson)
+  const parsed = parseJsonText(run.planJson, { duplicates: 'collect' })
   const root = findPlanRoot(scrubParameterValues(parsed.value, params))
   if (!root) throw new Error('EXPLAIN returned no plan')
   const plan = buildPlanModel(root, { format: 'json', duplicateKeys: parsed.duplicateKeys })
   const context: FindingContext = { tables: run.tables, serverVersion: run.serverVersion, thresholds: options.thresholds }
   const findings = findPlanIssues(plan, context)
-  const advice = options.advise === false ? null : await adviseIndexes({ url: options.url, statement, params, settings, timeoutMs, minSaving: options.minSaving })
+  const advice =
+    options.advise === false
+      ? null
+      : await adviseIndexes({ url: options.url, statement, params, settings, timeoutMs, minSaving: options.minSaving })
 
   const notes = [...statement.notes]
-  if (analyze && statement.kind !== 'SELECT') notes.push(`The ${statement.kind} ran inside a transaction that was rolled back: no rows were changed.`)
+  if (analyze && statement.kind !== 'SELECT')
+    notes.push(`The ${statement.kind} ran inside a transaction that was rolled back: no rows were changed.`)
   return {
     source: {
       kind: 'statement',
@@ -97,10 +101,15 @@ export function explainPlanText(text: string, source: string, thresholds?: Parti
   const plan = parsePlanDocument(text, source)
   const notes: string[] = []
   if (plan.skipped.lines > 0) {
-    notes.push(`Skipped ${plan.skipped.lines} line(s) the text parser did not understand: ${Object.entries(plan.skipped.reasons).map(([reason, n]) => `${n} ${reason}`).join(', ')}.`)
+    notes.push(
+      `Skipped ${plan.skipped.lines} line(s) the text parser did not understand: ${Object.entries(plan.skipped.reasons)
+        .map(([reason, n]) => `${n} ${reason}`)
+        .join(', ')}.`,
+    )
   }
   const duplicates = Object.entries(plan.duplicateKeys)
-  if (duplicates.length > 0) notes.push(`Kept duplicate keys PostgreSQL repeated in one object: ${duplicates.map(([key, n]) => `"${key}" (${n}x)`).join(', ')}.`)
+  if (duplicates.length > 0)
+    notes.push(`Kept duplicate keys PostgreSQL repeated in one object: ${duplicates.map(([key, n]) => `"${key}" (${n}x)`).join(', ')}.`)
   return {
     source: {
       kind: 'plan-file',
@@ -134,14 +143,23 @@ export async function readPlanFile(path: string): Promise<string> {
 }
 
 /** plan-diff with two plan files. */
-export async function diffPlanFiles(beforePath: string, afterPath: string, rules?: Partial<PlanDiffRules>, thresholds?: Partial<Thresholds>): Promise<PlanDiff> {
+export async function diffPlanFiles(
+  beforePath: string,
+  afterPath: string,
+  rules?: Partial<PlanDiffRules>,
+  thresholds?: Partial<Thresholds>,
+): Promise<PlanDiff> {
   const before = await explainPlanFile(beforePath, thresholds)
   const after = await explainPlanFile(afterPath, thresholds)
   return diffPlans({ label: beforePath, ...before }, { label: afterPath, ...after }, rules)
 }
 
 /** plan-diff of a baseline plan file against the statement explained now. */
-export async function diffAgainstBaseline(baselinePath: string, statement: ExplainStatementOptions, rules?: Partial<PlanDiffRules>): Promise<PlanDiff> {
+export async function diffAgainstBaseline(
+  baselinePath: string,
+  statement: ExplainStatementOptions,
+  rules?: Partial<PlanDiffRules>,
+): Promise<PlanDiff> {
   const before = await explainPlanFile(baselinePath, statement.thresholds)
   const after = await explainStatement({ ...statement, advise: false })
   return diffPlans({ label: baselinePath, ...before }, { label: 'live statement', ...after }, rules)

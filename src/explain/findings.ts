@@ -125,7 +125,14 @@ export function findPlanIssues(model: PlanModel, context: FindingContext = {}): 
   return findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || (a.nodeId ?? -1) - (b.nodeId ?? -1))
 }
 
-function finding(code: FindingCode, node: PlanNode | null, severity: Severity, title: string, evidence: Finding['evidence'], action: string): Finding {
+function finding(
+  code: FindingCode,
+  node: PlanNode | null,
+  severity: Severity,
+  title: string,
+  evidence: Finding['evidence'],
+  action: string,
+): Finding {
   return { code, severity, nodeId: node?.id ?? null, node: node ? `#${node.id} ${node.label}` : 'plan', title, evidence, action }
 }
 
@@ -152,7 +159,10 @@ function seqScanFilter(node: PlanNode, limits: Thresholds): Finding | null {
   const examined = node.rowsTotal + removed
   if (examined < limits.seqScanMinRows || removed / examined < limits.removedShare) return null
   const columns = conditionColumns(node.filter)
-  const index = columns.length > 0 ? `CREATE INDEX CONCURRENTLY ON ${tableName(node)} (${columns.map(quoteIdent).join(', ')})` : `an index on the filtered columns of ${tableName(node)}`
+  const index =
+    columns.length > 0
+      ? `CREATE INDEX CONCURRENTLY ON ${tableName(node)} (${columns.map(quoteIdent).join(', ')})`
+      : `an index on the filtered columns of ${tableName(node)}`
   return finding(
     'seq-scan-filter',
     node,
@@ -171,7 +181,8 @@ function seqScanFilter(node: PlanNode, limits: Thresholds): Finding | null {
 }
 
 function indexFilter(node: PlanNode, limits: Thresholds): Finding | null {
-  if (!['Index Scan', 'Index Only Scan', 'Bitmap Heap Scan'].includes(node.nodeType) || !node.executed || node.rowsTotal === null) return null
+  if (!['Index Scan', 'Index Only Scan', 'Bitmap Heap Scan'].includes(node.nodeType) || !node.executed || node.rowsTotal === null)
+    return null
   const removed = node.removed.filter
   const fetched = node.rowsTotal + removed
   if (removed < limits.indexFilterMinRows || removed / fetched < limits.removedShare) return null
@@ -194,7 +205,10 @@ function indexFilter(node: PlanNode, limits: Thresholds): Finding | null {
     },
     columns.length > 0 && filterColumns.length > 0
       ? `Put the filter's columns into the index so rows are discarded before the heap is read: CREATE INDEX CONCURRENTLY ON ${tableName(node)} (${columns.map(quoteIdent).join(', ')}).`
-      : `Add the filter's columns to the index ${node.index ?? ''} (or a partial index WHERE <filter>) so rows are discarded in the index.`.replace('  ', ' '),
+      : `Add the filter's columns to the index ${node.index ?? ''} (or a partial index WHERE <filter>) so rows are discarded in the index.`.replace(
+          '  ',
+          ' ',
+        ),
   )
 }
 
@@ -248,11 +262,17 @@ function likelyMisestimateCause(
   }
   const isTable = node.properties['Relation Name'] !== undefined
   const table = isTable ? tableName(node) : null
-  const stats = isTable && node.relation ? (context.tables?.[`${node.schema ?? 'public'}.${node.relation}`] ?? context.tables?.[node.relation]) : undefined
+  const stats =
+    isTable && node.relation
+      ? (context.tables?.[`${node.schema ?? 'public'}.${node.relation}`] ?? context.tables?.[node.relation])
+      : undefined
   if (table && stats) {
     const neverAnalyzed = stats.lastAnalyze === null && stats.rowsAtLastAnalyze < 0
     const modifiedShare = stats.liveRows > 0 ? stats.modifiedSinceAnalyze / stats.liveRows : 0
-    const drift = stats.rowsAtLastAnalyze > 0 ? Math.abs(stats.liveRows - stats.rowsAtLastAnalyze) / Math.max(stats.liveRows, stats.rowsAtLastAnalyze) : 0
+    const drift =
+      stats.rowsAtLastAnalyze > 0
+        ? Math.abs(stats.liveRows - stats.rowsAtLastAnalyze) / Math.max(stats.liveRows, stats.rowsAtLastAnalyze)
+        : 0
     if (neverAnalyzed || modifiedShare >= 0.1 || drift >= 0.2) {
       return {
         code: 'stale-statistics',
@@ -295,19 +315,30 @@ function likelyMisestimateCause(
     return {
       code: 'join-selectivity',
       cause: 'the join condition matches a different share of rows than the statistics suggest (often correlated join columns)',
-      action: 'Check that both sides are analyzed; for multi-column join conditions, CREATE STATISTICS (dependencies, mcv) on the joined columns.',
-      evidence: { ...(node.hashCond ? { hashCond: node.hashCond } : {}), ...(node.mergeCond ? { mergeCond: node.mergeCond } : {}), ...(node.joinFilter ? { joinFilter: node.joinFilter } : {}) },
+      action:
+        'Check that both sides are analyzed; for multi-column join conditions, CREATE STATISTICS (dependencies, mcv) on the joined columns.',
+      evidence: {
+        ...(node.hashCond ? { hashCond: node.hashCond } : {}),
+        ...(node.mergeCond ? { mergeCond: node.mergeCond } : {}),
+        ...(node.joinFilter ? { joinFilter: node.joinFilter } : {}),
+      },
     }
   }
   if (node.groupKey.length > 0) {
     return {
       code: 'distinct-values',
       cause: `the number of distinct values of ${node.groupKey.join(', ')} is misjudged`,
-      action: 'Create ndistinct statistics on the grouped columns (CREATE STATISTICS ... (ndistinct) ON ...), or set n_distinct on the column.',
+      action:
+        'Create ndistinct statistics on the grouped columns (CREATE STATISTICS ... (ndistinct) ON ...), or set n_distinct on the column.',
       evidence: { groupKey: node.groupKey.join(', ') },
     }
   }
-  return { code: 'unknown', cause: 'the estimate is inherited from an expression the planner cannot see into', action: 'Check the estimates of the nodes below it and analyze the tables involved.', evidence: {} }
+  return {
+    code: 'unknown',
+    cause: 'the estimate is inherited from an expression the planner cannot see into',
+    action: 'Check the estimates of the nodes below it and analyze the tables involved.',
+    evidence: {},
+  }
 }
 
 function sortSpill(model: PlanModel, node: PlanNode, limits: Thresholds): Finding | null {
@@ -337,7 +368,9 @@ function sortSpill(model: PlanModel, node: PlanNode, limits: Thresholds): Findin
 }
 
 function hashSpill(model: PlanModel, node: PlanNode, limits: Thresholds, context: FindingContext): Finding | null {
-  const multiplier = Number(model.settings.hash_mem_multiplier ?? (context.serverVersion !== undefined && context.serverVersion < 150000 ? 1 : 2))
+  const multiplier = Number(
+    model.settings.hash_mem_multiplier ?? (context.serverVersion !== undefined && context.serverVersion < 150000 ? 1 : 2),
+  )
   if (node.hash && node.hash.batches > 1) {
     const neededKb = (node.hash.peakMemoryKb * node.hash.batches * 1.25) / multiplier
     const workMem = niceWorkMem(neededKb)
@@ -361,7 +394,8 @@ function hashSpill(model: PlanModel, node: PlanNode, limits: Thresholds, context
     // Spilled tuples are smaller than hash entries: measured on PostgreSQL 15 a group needs about
     // its width plus 150 bytes in memory, or three times its spilled size.
     const groups = node.rowsTotal ?? node.planRows
-    const neededKb = Math.max(node.hashAgg.diskUsageKb * 3 + node.hashAgg.peakMemoryKb, (groups * (node.planWidth + 150)) / 1024) / multiplier
+    const neededKb =
+      Math.max(node.hashAgg.diskUsageKb * 3 + node.hashAgg.peakMemoryKb, (groups * (node.planWidth + 150)) / 1024) / multiplier
     const workMem = niceWorkMem(neededKb)
     return finding(
       'hash-spill',

@@ -19,7 +19,10 @@ export async function readStatementInput(input: StatementInput): Promise<string>
       return await readFile(input.file, 'utf8')
     } catch (error) {
       const code = (error as { code?: string }).code
-      throw badInput(`Cannot read ${input.file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`, 'Check the path of --file.')
+      throw badInput(
+        `Cannot read ${input.file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+        'Check the path of --file.',
+      )
     }
   }
   const stdin = input.stdin ?? process.stdin

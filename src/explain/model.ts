@@ -3,7 +3,7 @@
  * estimate factor, rows removed, buffers, I/O time), built from EXPLAIN's JSON shape. The text
  * parser produces the same shape, so one builder serves both. Pure: plain data in, plain data out.
  */
-import type { JsonObject, JsonValue } from './plan-json.js'
+import type { JsonObject, JsonValue } from '../core/index.js'
 
 export type PlanFormat = 'json' | 'text'
 
@@ -173,7 +173,8 @@ export function buildPlanModel(root: JsonObject, options: BuildPlanOptions = {})
       node.nodeType === 'Gather' || node.nodeType === 'Gather Merge' ? Math.max(1, launched + (leaderParticipates ? 1 : 0)) : processes
     const children = raw.Plans
     if (Array.isArray(children)) {
-      for (const child of children) if (isObject(child)) visit(child, node.id, depth + 1, childProcesses, underLimit || node.nodeType === 'Limit')
+      for (const child of children)
+        if (isObject(child)) visit(child, node.id, depth + 1, childProcesses, underLimit || node.nodeType === 'Limit')
     }
   }
   visit(plan, null, 0, 1, false)
@@ -293,7 +294,11 @@ function readNode(raw: JsonObject, id: number, parentId: number | null, depth: n
     io: readIo(raw),
     sort:
       str(raw, 'Sort Method') !== undefined
-        ? { method: str(raw, 'Sort Method')!, spaceUsedKb: num(raw, 'Sort Space Used') ?? 0, spaceType: str(raw, 'Sort Space Type') ?? 'Memory' }
+        ? {
+            method: str(raw, 'Sort Method')!,
+            spaceUsedKb: num(raw, 'Sort Space Used') ?? 0,
+            spaceType: str(raw, 'Sort Space Type') ?? 'Memory',
+          }
         : null,
     hash:
       num(raw, 'Hash Batches') !== undefined
@@ -307,7 +312,11 @@ function readNode(raw: JsonObject, id: number, parentId: number | null, depth: n
         : null,
     hashAgg:
       num(raw, 'HashAgg Batches') !== undefined
-        ? { batches: num(raw, 'HashAgg Batches')!, peakMemoryKb: num(raw, 'Peak Memory Usage') ?? 0, diskUsageKb: num(raw, 'Disk Usage') ?? 0 }
+        ? {
+            batches: num(raw, 'HashAgg Batches')!,
+            peakMemoryKb: num(raw, 'Peak Memory Usage') ?? 0,
+            diskUsageKb: num(raw, 'Disk Usage') ?? 0,
+          }
         : null,
     bitmap:
       num(raw, 'Exact Heap Blocks') !== undefined || num(raw, 'Lossy Heap Blocks') !== undefined
@@ -333,7 +342,12 @@ export function rowEstimate(actualRows: number, planRows: number): RowEstimate {
   return actual > planned ? { factor: actual / planned, direction: 'under' } : { factor: planned / actual, direction: 'over' }
 }
 
-const AGGREGATE_NAMES: Record<string, string> = { Plain: 'Aggregate', Sorted: 'GroupAggregate', Hashed: 'HashAggregate', Mixed: 'MixedAggregate' }
+const AGGREGATE_NAMES: Record<string, string> = {
+  Plain: 'Aggregate',
+  Sorted: 'GroupAggregate',
+  Hashed: 'HashAggregate',
+  Mixed: 'MixedAggregate',
+}
 const JOIN_NODES = new Set(['Nested Loop', 'Hash Join', 'Merge Join'])
 
 /** The node's name the way PostgreSQL's text format writes it. */
@@ -346,7 +360,8 @@ function describeNode(node: PlanNode, raw: JsonObject): string {
   if (partial && partial !== 'Simple') name = `${partial} ${name}`
   if (name === 'ModifyTable' && str(raw, 'Operation')) name = str(raw, 'Operation')!
   if (JOIN_NODES.has(node.nodeType) && node.joinType && node.joinType !== 'Inner') {
-    name = node.nodeType === 'Nested Loop' ? `Nested Loop ${node.joinType} Join` : `${node.nodeType.replace(/ Join$/, '')} ${node.joinType} Join`
+    name =
+      node.nodeType === 'Nested Loop' ? `Nested Loop ${node.joinType} Join` : `${node.nodeType.replace(/ Join$/, '')} ${node.joinType} Join`
   }
   if (str(raw, 'Scan Direction') === 'Backward') name += ' Backward'
   if (node.parallelAware) name = `Parallel ${name}`
@@ -380,7 +395,18 @@ function readBuffers(raw: JsonObject): Buffers | null {
 }
 
 export function emptyBuffers(): Buffers {
-  return { sharedHit: 0, sharedRead: 0, sharedDirtied: 0, sharedWritten: 0, localHit: 0, localRead: 0, localDirtied: 0, localWritten: 0, tempRead: 0, tempWritten: 0 }
+  return {
+    sharedHit: 0,
+    sharedRead: 0,
+    sharedDirtied: 0,
+    sharedWritten: 0,
+    localHit: 0,
+    localRead: 0,
+    localDirtied: 0,
+    localWritten: 0,
+    tempRead: 0,
+    tempWritten: 0,
+  }
 }
 
 function subtractBuffers(total: Buffers, children: Buffers[]): Buffers {
@@ -393,7 +419,16 @@ function subtractBuffers(total: Buffers, children: Buffers[]): Buffers {
 
 /** I/O timing keys changed names across versions: "I/O Read Time" (13-16), "Shared I/O Read Time" and "Local ..." (17+). */
 function readIo(raw: JsonObject): IoTiming | null {
-  const keys = ['I/O Read Time', 'I/O Write Time', 'Shared I/O Read Time', 'Shared I/O Write Time', 'Local I/O Read Time', 'Local I/O Write Time', 'Temp I/O Read Time', 'Temp I/O Write Time']
+  const keys = [
+    'I/O Read Time',
+    'I/O Write Time',
+    'Shared I/O Read Time',
+    'Shared I/O Write Time',
+    'Local I/O Read Time',
+    'Local I/O Write Time',
+    'Temp I/O Read Time',
+    'Temp I/O Write Time',
+  ]
   if (!keys.some((key) => raw[key] !== undefined)) return null
   return {
     readTime: (num(raw, 'I/O Read Time') ?? 0) + (num(raw, 'Shared I/O Read Time') ?? 0) + (num(raw, 'Local I/O Read Time') ?? 0),

@@ -4,7 +4,7 @@
  */
 import { badInput } from '../core/index.js'
 import { buildPlanModel, findPlanRoot, type PlanModel } from './model.js'
-import { JsonSyntaxError, parseJsonKeepingDuplicates } from './plan-json.js'
+import { JsonSyntaxError, parseJsonText } from '../core/index.js'
 import { TextPlanError, looksLikeTextPlan, parseTextPlan } from './plan-text.js'
 
 const CAPTURE_HINT = 'Capture it again with EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON), or in the text format, and pass the whole output.'
@@ -16,7 +16,7 @@ export function parsePlanDocument(text: string, source: string): PlanModel {
   if (json !== null) {
     let parsed
     try {
-      parsed = parseJsonKeepingDuplicates(json.text)
+      parsed = parseJsonText(json.text, { duplicates: 'collect' })
     } catch (error) {
       if (error instanceof JsonSyntaxError) {
         const truncated = error.reason.startsWith('unexpected end') || error.reason.startsWith('unterminated')
@@ -32,13 +32,17 @@ export function parsePlanDocument(text: string, source: string): PlanModel {
     return buildPlanModel(root, { format: 'json', duplicateKeys: parsed.duplicateKeys })
   }
   if (!looksLikeTextPlan(body)) {
-    throw badInput(`Cannot read plan ${source}: neither EXPLAIN JSON nor a text-format plan (no "(cost=..." or "(actual ..." node at line 1)`, CAPTURE_HINT)
+    throw badInput(
+      `Cannot read plan ${source}: neither EXPLAIN JSON nor a text-format plan (no "(cost=..." or "(actual ..." node at line 1)`,
+      CAPTURE_HINT,
+    )
   }
   try {
     const parsed = parseTextPlan(body)
     return buildPlanModel(parsed.root, { format: 'text', skipped: parsed.skipped })
   } catch (error) {
-    if (error instanceof TextPlanError) throw badInput(`Cannot read plan ${source}: ${error.reason} at line ${error.line}, column ${error.column}`, CAPTURE_HINT)
+    if (error instanceof TextPlanError)
+      throw badInput(`Cannot read plan ${source}: ${error.reason} at line ${error.line}, column ${error.column}`, CAPTURE_HINT)
     throw error
   }
 }

@@ -4,7 +4,7 @@
  * from "(cost=... rows=... width=...) (actual time=... rows=... loops=...)" and the property lines
  * under each node. Lines it does not understand are counted, not dropped silently.
  */
-import type { JsonObject, JsonValue } from './plan-json.js'
+import type { JsonObject, JsonValue } from '../core/index.js'
 
 export interface ParsedTextPlan {
   root: JsonObject
@@ -40,7 +40,11 @@ const NEVER = /\(never executed\)/
 
 /** True when the text looks like a text-format plan (a node with costs or actual times). */
 export function looksLikeTextPlan(text: string): boolean {
-  return COSTS.test(text) || ACTUAL.test(text) || /^\s*(->\s+)?(Seq Scan|Index Scan|Result|Limit|Sort|Aggregate|Nested Loop|Hash Join)\b/m.test(text)
+  return (
+    COSTS.test(text) ||
+    ACTUAL.test(text) ||
+    /^\s*(->\s+)?(Seq Scan|Index Scan|Result|Limit|Sort|Aggregate|Nested Loop|Hash Join)\b/m.test(text)
+  )
 }
 
 export function parseTextPlan(text: string): ParsedTextPlan {
@@ -174,7 +178,12 @@ function actualDetails(text: string): JsonObject {
 }
 
 const JOIN_TYPES = '(Left|Right|Full|Semi|Anti|Right Semi|Right Anti)'
-const AGGREGATES: Record<string, string> = { Aggregate: 'Plain', GroupAggregate: 'Sorted', HashAggregate: 'Hashed', MixedAggregate: 'Mixed' }
+const AGGREGATES: Record<string, string> = {
+  Aggregate: 'Plain',
+  GroupAggregate: 'Sorted',
+  HashAggregate: 'Hashed',
+  MixedAggregate: 'Mixed',
+}
 
 /** "Parallel Index Scan Backward using items_pkey on public.items i" -> the JSON format's fields. */
 export function describeToFields(description: string): JsonObject {
@@ -203,7 +212,10 @@ export function describeToFields(description: string): JsonObject {
   } else if ((match = /^Bitmap Index Scan on (\S+)$/.exec(text))) {
     fields['Node Type'] = 'Bitmap Index Scan'
     fields['Index Name'] = match[1]!
-  } else if ((match = /^(Seq Scan|Sample Scan|Tid Scan|Tid Range Scan|Bitmap Heap Scan|Foreign Scan|Custom Scan \([^)]*\)) on (\S+)(?: (\S+))?$/.exec(text))) {
+  } else if (
+    (match =
+      /^(Seq Scan|Sample Scan|Tid Scan|Tid Range Scan|Bitmap Heap Scan|Foreign Scan|Custom Scan \([^)]*\)) on (\S+)(?: (\S+))?$/.exec(text))
+  ) {
     fields['Node Type'] = match[1]!.startsWith('Custom Scan') ? 'Custom Scan' : match[1]!
     relation(match[2]!, match[3])
   } else if ((match = /^(CTE Scan|WorkTable Scan|Named Tuplestore Scan) on (\S+)(?: (\S+))?$/.exec(text))) {
@@ -285,7 +297,8 @@ function applyProperty(target: JsonObject, content: string, topLevel = false): b
     }
     case 'Hits': {
       const pairs = parsePairs(content)
-      for (const name of ['Hits', 'Misses', 'Evictions', 'Overflows']) if (pairs[name] !== undefined) target[`Cache ${name}`] = Number(pairs[name])
+      for (const name of ['Hits', 'Misses', 'Evictions', 'Overflows'])
+        if (pairs[name] !== undefined) target[`Cache ${name}`] = Number(pairs[name])
       if (pairs['Memory Usage'] !== undefined) target['Peak Memory Usage'] = kilobytes(pairs['Memory Usage'])
       return true
     }
@@ -300,7 +313,13 @@ function applyProperty(target: JsonObject, content: string, topLevel = false): b
       target.Settings = Object.fromEntries(
         splitTopLevel(value).map((pair) => {
           const [name, ...rest] = pair.split(' = ')
-          return [name!.trim(), rest.join(' = ').trim().replace(/^'(.*)'$/, '$1')]
+          return [
+            name!.trim(),
+            rest
+              .join(' = ')
+              .trim()
+              .replace(/^'(.*)'$/, '$1'),
+          ]
         }),
       )
       return true
@@ -314,7 +333,9 @@ function applyProperty(target: JsonObject, content: string, topLevel = false): b
       return true
     case 'Timing':
       target.Timing = Object.fromEntries(
-        [...value.matchAll(/(\w+) (\d+(?:\.\d+)?) ms/g)].filter((match) => match[1] !== 'Deform').map((match) => [match[1]!, Number(match[2])]),
+        [...value.matchAll(/(\w+) (\d+(?:\.\d+)?) ms/g)]
+          .filter((match) => match[1] !== 'Deform')
+          .map((match) => [match[1]!, Number(match[2])]),
       )
       return true
     case 'Sort Key':

@@ -59,7 +59,11 @@ export function renderPlanTree(plan: PlanModel, colors: Palette): string[] {
   const selfCosts = selfCostShares(plan)
   return plan.nodes.map((node) => {
     const share = plan.analyzed ? (node.selfShare ?? 0) : (selfCosts[node.id] ?? 0)
-    const amount = plan.analyzed ? (node.executed ? formatDuration(node.selfTime ?? 0) : 'never') : `c ${Math.round(selfCosts[node.id]! * plan.totalCost)}`
+    const amount = plan.analyzed
+      ? node.executed
+        ? formatDuration(node.selfTime ?? 0)
+        : 'never'
+      : `c ${Math.round(selfCosts[node.id]! * plan.totalCost)}`
     const paint = share >= HOT_SHARE ? colors.red : share >= WARM_SHARE ? colors.yellow : (text: string) => text
     const gauge = `${paint(amount.padStart(8))} ${paint(`${Math.round(share * 100)}%`.padStart(4))} ${paint(bar(share).padEnd(BAR_WIDTH))}`
     const label = share >= HOT_SHARE ? colors.bold(node.label) : node.label
@@ -98,7 +102,10 @@ function nodeDetails(node: PlanNode, analyzed: boolean, withRows = true): string
   if (!withRows) {
     if ((node.loops ?? 1) > 1) parts.push(`loops ${count(node.loops!)}`)
   } else if (analyzed && node.executed && node.actualRows !== null) {
-    const estimate = node.estimate && node.estimate.factor >= 2 ? ` (est ${count(node.planRows)}, ${node.estimate.factor.toFixed(node.estimate.factor >= 100 ? 0 : 1)}x ${node.estimate.direction})` : ''
+    const estimate =
+      node.estimate && node.estimate.factor >= 2
+        ? ` (est ${count(node.planRows)}, ${node.estimate.factor.toFixed(node.estimate.factor >= 100 ? 0 : 1)}x ${node.estimate.direction})`
+        : ''
     parts.push(`rows ${count(node.actualRows)}${estimate}`)
     if ((node.loops ?? 1) > 1) parts.push(`loops ${count(node.loops!)}`)
   } else {
@@ -113,7 +120,11 @@ function nodeDetails(node: PlanNode, analyzed: boolean, withRows = true): string
   if (node.heapFetches) parts.push(`heap fetches ${count(node.heapFetches)}`)
   const own = node.selfBuffers
   if (own && (own.sharedRead > 0 || own.tempWritten > 0)) {
-    parts.push([own.sharedRead > 0 ? `read ${count(own.sharedRead)} blk` : '', own.tempWritten > 0 ? `temp ${count(own.tempWritten)} blk` : ''].filter(Boolean).join(', '))
+    parts.push(
+      [own.sharedRead > 0 ? `read ${count(own.sharedRead)} blk` : '', own.tempWritten > 0 ? `temp ${count(own.tempWritten)} blk` : '']
+        .filter(Boolean)
+        .join(', '),
+    )
   }
   return parts.length > 0 ? `  ${parts.join(' · ')}` : ''
 }
@@ -153,9 +164,14 @@ export function renderAdvice(advice: IndexAdvice, colors: Palette): string[] {
   }
   for (const candidate of advice.unverified) lines.push(`  ? ${candidate.table} (${candidate.columns.join(', ')}) · ${candidate.reason}`)
   if (advice.rejected.length > 0) {
-    lines.push(colors.dim(`  Not suggested: ${advice.rejected.map((rejected) => `${rejected.table} (${rejected.columns.join(', ')}): ${rejected.reason}`).join('; ')}`))
+    lines.push(
+      colors.dim(
+        `  Not suggested: ${advice.rejected.map((rejected) => `${rejected.table} (${rejected.columns.join(', ')}): ${rejected.reason}`).join('; ')}`,
+      ),
+    )
   }
-  if (advice.suggestions.length > 0) lines.push(colors.dim('  --apply prints the CREATE INDEX CONCURRENTLY statements; opsctl never runs them.'))
+  if (advice.suggestions.length > 0)
+    lines.push(colors.dim('  --apply prints the CREATE INDEX CONCURRENTLY statements; opsctl never runs them.'))
   return lines
 }
 
@@ -165,14 +181,19 @@ export function renderApplyStatements(report: ExplainReport): string {
   if (!advice) return '-- No index advice: the advisor runs on a live statement (not on --plan files, not with --no-advise).'
   const lines = ['-- opsctl never runs these; review and run them yourself (CONCURRENTLY: no write lock, but not inside a transaction).']
   for (const suggestion of advice.suggestions) {
-    lines.push(`-- ${suggestion.reason}: planner cost ${suggestion.costBefore.toFixed(2)} -> ${suggestion.costAfter.toFixed(2)} (-${(suggestion.saving * 100).toFixed(1)}%)`)
+    lines.push(
+      `-- ${suggestion.reason}: planner cost ${suggestion.costBefore.toFixed(2)} -> ${suggestion.costAfter.toFixed(2)} (-${(suggestion.saving * 100).toFixed(1)}%)`,
+    )
     lines.push(suggestion.createStatement)
   }
   if (advice.status === 'unverified') {
     lines.push(`-- ${advice.message}`)
-    for (const candidate of advice.unverified) lines.push(`-- ${candidate.definition.replace('CREATE INDEX ON', 'CREATE INDEX CONCURRENTLY ON')};  (unverified: ${candidate.reason})`)
+    for (const candidate of advice.unverified)
+      lines.push(
+        `-- ${candidate.definition.replace('CREATE INDEX ON', 'CREATE INDEX CONCURRENTLY ON')};  (unverified: ${candidate.reason})`,
+      )
   } else if (advice.suggestions.length === 0) {
-    lines.push('-- No index cuts the planner\'s cost clearly; nothing to apply.')
+    lines.push("-- No index cuts the planner's cost clearly; nothing to apply.")
   }
   return lines.join('\n')
 }
@@ -180,7 +201,9 @@ export function renderApplyStatements(report: ExplainReport): string {
 export function renderExplainMarkdown(report: ExplainReport): string {
   const { plan } = report
   const lines: string[] = []
-  lines.push(`### ${report.source.statement ? `EXPLAIN \`${oneLine(report.source.statement, 120).replace(/`/g, "'")}\`` : `Plan ${report.source.file ?? ''}`}`)
+  lines.push(
+    `### ${report.source.statement ? `EXPLAIN \`${oneLine(report.source.statement, 120).replace(/`/g, "'")}\`` : `Plan ${report.source.file ?? ''}`}`,
+  )
   lines.push('')
   lines.push(sourceLine(report))
   lines.push('')
@@ -191,9 +214,14 @@ export function renderExplainMarkdown(report: ExplainReport): string {
     const name = `${'&nbsp;&nbsp;'.repeat(node.depth)}${node.depth > 0 ? '↳ ' : ''}${escapeCell(node.label)}`
     const share = plan.analyzed ? (node.selfShare ?? 0) : (selfCosts[node.id] ?? 0)
     const hot = share >= HOT_SHARE
-    const timing = plan.analyzed ? `${node.executed ? formatDuration(node.selfTime ?? 0) : 'never'} | ${Math.round(share * 100)}%` : `${Math.round(share * 100)}%`
-    const rows = plan.analyzed && node.actualRows !== null ? `${count(node.actualRows)} / est ${count(node.planRows)}` : `est ${count(node.planRows)}`
-    lines.push(`| ${node.id} | ${hot ? `**${name}**` : name} | ${timing} | ${rows} | ${escapeCell(nodeDetails(node, plan.analyzed, false).trim())} |`)
+    const timing = plan.analyzed
+      ? `${node.executed ? formatDuration(node.selfTime ?? 0) : 'never'} | ${Math.round(share * 100)}%`
+      : `${Math.round(share * 100)}%`
+    const rows =
+      plan.analyzed && node.actualRows !== null ? `${count(node.actualRows)} / est ${count(node.planRows)}` : `est ${count(node.planRows)}`
+    lines.push(
+      `| ${node.id} | ${hot ? `**${name}**` : name} | ${timing} | ${rows} | ${escapeCell(nodeDetails(node, plan.analyzed, false).trim())} |`,
+    )
   }
   lines.push('')
   lines.push(`#### Findings (${report.findings.length})`)
@@ -228,9 +256,13 @@ export function renderExplainMarkdown(report: ExplainReport): string {
 
 export function renderPlanDiff(diff: PlanDiff, colors: Palette): string {
   const lines: string[] = [colors.bold(`Plan diff: ${diff.before.label} → ${diff.after.label}`)]
-  lines.push(`  cost  ${diff.before.totalCost.toFixed(2)} → ${diff.after.totalCost.toFixed(2)}${diff.costRatio !== null ? `  (${ratio(diff.costRatio)})` : ''}`)
+  lines.push(
+    `  cost  ${diff.before.totalCost.toFixed(2)} → ${diff.after.totalCost.toFixed(2)}${diff.costRatio !== null ? `  (${ratio(diff.costRatio)})` : ''}`,
+  )
   if (diff.before.executionTime !== null || diff.after.executionTime !== null) {
-    lines.push(`  time  ${time(diff.before.executionTime)} → ${time(diff.after.executionTime)}${diff.timeRatio !== null ? `  (${ratio(diff.timeRatio)})` : ''}`)
+    lines.push(
+      `  time  ${time(diff.before.executionTime)} → ${time(diff.after.executionTime)}${diff.timeRatio !== null ? `  (${ratio(diff.timeRatio)})` : ''}`,
+    )
   }
   if (diff.accessChanges.length > 0) {
     lines.push(colors.bold('Access paths'))
@@ -256,7 +288,11 @@ export function renderPlanDiff(diff: PlanDiff, colors: Palette): string {
     lines.push(colors.red(colors.bold('Regression:')))
     for (const reason of diff.regressions) lines.push(colors.red(`  - ${reason}`))
   } else {
-    lines.push(colors.green(`No regression (cost up to ${diff.rules.maxCostRatio}x, time up to ${diff.rules.maxTimeRatio}x or under +${diff.rules.minTimeMs} ms, no new warning or critical finding).`))
+    lines.push(
+      colors.green(
+        `No regression (cost up to ${diff.rules.maxCostRatio}x, time up to ${diff.rules.maxTimeRatio}x or under +${diff.rules.minTimeMs} ms, no new warning or critical finding).`,
+      ),
+    )
   }
   return lines.join('\n')
 }
@@ -264,11 +300,18 @@ export function renderPlanDiff(diff: PlanDiff, colors: Palette): string {
 export function renderPlanDiffMarkdown(diff: PlanDiff): string {
   const lines = [`### Plan diff: \`${diff.before.label}\` → \`${diff.after.label}\``, '']
   lines.push('| | Before | After | Ratio |', '|---|---:|---:|---:|')
-  lines.push(`| Cost | ${diff.before.totalCost.toFixed(2)} | ${diff.after.totalCost.toFixed(2)} | ${diff.costRatio !== null ? ratio(diff.costRatio) : '—'} |`)
-  lines.push(`| Execution time | ${time(diff.before.executionTime)} | ${time(diff.after.executionTime)} | ${diff.timeRatio !== null ? ratio(diff.timeRatio) : '—'} |`)
+  lines.push(
+    `| Cost | ${diff.before.totalCost.toFixed(2)} | ${diff.after.totalCost.toFixed(2)} | ${diff.costRatio !== null ? ratio(diff.costRatio) : '—'} |`,
+  )
+  lines.push(
+    `| Execution time | ${time(diff.before.executionTime)} | ${time(diff.after.executionTime)} | ${diff.timeRatio !== null ? ratio(diff.timeRatio) : '—'} |`,
+  )
   if (diff.accessChanges.length > 0) {
     lines.push('', '**Access paths**', '')
-    for (const change of diff.accessChanges) lines.push(`- \`${change.relation}\`: ${change.before.join(', ') || '(not read)'} → ${change.after.join(', ') || '(not read)'}${change.lostIndex ? ' ⚠️ index no longer used' : ''}`)
+    for (const change of diff.accessChanges)
+      lines.push(
+        `- \`${change.relation}\`: ${change.before.join(', ') || '(not read)'} → ${change.after.join(', ') || '(not read)'}${change.lostIndex ? ' ⚠️ index no longer used' : ''}`,
+      )
   }
   if (diff.nodeTypeChanges.length > 0) {
     lines.push('', '**Node changes**', '')

@@ -35,7 +35,10 @@ export function checkParams(statement: CheckedStatement, params: readonly string
     )
   }
   if (params.length > statement.paramCount) {
-    throw badInput(`Got ${params.length} --param values but the statement uses ${statement.paramCount === 0 ? 'no placeholders' : `only $1..$${statement.paramCount}`}`, 'Remove the extra --param values.')
+    throw badInput(
+      `Got ${params.length} --param values but the statement uses ${statement.paramCount === 0 ? 'no placeholders' : `only $1..$${statement.paramCount}`}`,
+      'Remove the extra --param values.',
+    )
   }
 }
 
@@ -63,11 +66,20 @@ export async function runExplain(options: RunExplainOptions): Promise<ExplainRun
 
 /** n_live_tup, n_mod_since_analyze and reltuples of the statement's tables; nothing on failure. */
 async function readTableStatistics(client: Session['client'], statement: CheckedStatement): Promise<Record<string, TableStatistics>> {
-  const names = referencedTables(statement.tree).map((table) => (table.schema ? `${quoteIdent(table.schema)}.${quoteIdent(table.name)}` : quoteIdent(table.name)))
+  const names = referencedTables(statement.tree).map((table) =>
+    table.schema ? `${quoteIdent(table.schema)}.${quoteIdent(table.name)}` : quoteIdent(table.name),
+  )
   if (names.length === 0) return {}
   await client.query('SAVEPOINT opsctl_statistics')
   try {
-    const result = await client.query<{ schema: string; name: string; live: string; modified: string; reltuples: number; analyzed: Date | null }>(
+    const result = await client.query<{
+      schema: string
+      name: string
+      live: string
+      modified: string
+      reltuples: number
+      analyzed: Date | null
+    }>(
       `SELECT n.nspname AS schema, c.relname AS name, coalesce(s.n_live_tup, 0) AS live, coalesce(s.n_mod_since_analyze, 0) AS modified,
               c.reltuples, greatest(s.last_analyze, s.last_autoanalyze) AS analyzed
          FROM pg_class c

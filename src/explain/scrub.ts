@@ -4,7 +4,7 @@
  * error messages. This puts $n back in their place. Pure.
  */
 import { REDACTED } from '../core/index.js'
-import type { JsonValue } from './plan-json.js'
+import type { JsonValue } from '../core/index.js'
 
 /** Plan fields that hold expressions, where a bare number may be a parameter's value. */
 const EXPRESSION_KEYS = new Set([

@@ -106,10 +106,23 @@ export async function withRolledBackTransaction<T>(
 /** An error from the server or the network (it has a SQLSTATE or a system error code), not a bug of ours. */
 export function isDatabaseError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code
-  return error instanceof pg.DatabaseError || (typeof code === 'string' && code.length > 0) || /Connection terminated|timeout expired/i.test(String((error as Error).message))
+  return (
+    error instanceof pg.DatabaseError ||
+    (typeof code === 'string' && code.length > 0) ||
+    /Connection terminated|timeout expired/i.test(String((error as Error).message))
+  )
 }
 
-const ENVIRONMENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE'])
+const ENVIRONMENT_NODE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+])
 
 export interface StatementPosition {
   /** Characters in front of the statement in the text sent (the "EXPLAIN (...) " prefix). */
@@ -123,7 +136,11 @@ export function databaseError(error: unknown, context: { params: readonly string
   const message = redactText(redactParameterValues(failure.message ?? String(error), context.params))
   const code = failure.code ?? ''
   if (ENVIRONMENT_NODE_CODES.has(code) || /timeout expired|Connection terminated/i.test(failure.message ?? '')) {
-    return environmentError(`Cannot reach the database: ${message}`, 'Check that PostgreSQL is running and DATABASE_URL (or --database-url) points at it.', error)
+    return environmentError(
+      `Cannot reach the database: ${message}`,
+      'Check that PostgreSQL is running and DATABASE_URL (or --database-url) points at it.',
+      error,
+    )
   }
   if (code === '42501') {
     return environmentError(

@@ -5,7 +5,7 @@
  */
 import { loadModule, parse } from 'libpg-query'
 import { badInput } from '../core/index.js'
-import type { JsonObject, JsonValue } from './plan-json.js'
+import type { JsonObject, JsonValue } from '../core/index.js'
 
 export interface CheckedStatement {
   /** The statement alone: comments around it and the trailing semicolon removed. */
@@ -34,8 +34,9 @@ const REFUSED: Record<string, string> = {
   TransactionStmt: 'transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT) would end the transaction opsctl rolls back',
   VacuumStmt: 'VACUUM and ANALYZE cannot run inside a transaction block, and EXPLAIN cannot run them',
   ExplainStmt: 'the statement is already an EXPLAIN; opsctl adds its own options',
-  ExecuteStmt: 'EXECUTE needs a statement prepared in the same session; pass the prepared statement\'s SQL with --param values instead',
-  IndexStmt: 'CREATE INDEX is not a query EXPLAIN can run (CREATE INDEX CONCURRENTLY cannot even run in a transaction); the advisor tries indexes hypothetically instead',
+  ExecuteStmt: "EXECUTE needs a statement prepared in the same session; pass the prepared statement's SQL with --param values instead",
+  IndexStmt:
+    'CREATE INDEX is not a query EXPLAIN can run (CREATE INDEX CONCURRENTLY cannot even run in a transaction); the advisor tries indexes hypothetically instead',
   CopyStmt: 'COPY is not a query EXPLAIN can run',
   CallStmt: 'CALL may commit inside the procedure, escaping the rollback',
   DoStmt: 'DO blocks are not a query EXPLAIN can run',
@@ -45,14 +46,19 @@ const REFUSED: Record<string, string> = {
  * Functions whose effects survive a ROLLBACK (other sessions, files, sequences' values set
  * explicitly, server state). nextval() and identity defaults are allowed: they only advance.
  */
-const ESCAPING_FUNCTIONS = /^(dblink.*|pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_rotate_logfile|pg_promote|pg_switch_wal|pg_create_restore_point|pg_logical_emit_message|pg_stat_reset.*|pg_file_write|pg_file_rename|pg_file_unlink|pg_file_sync|lo_export|lo_import|setval|pg_advisory_lock|pg_advisory_lock_shared)$/
+const ESCAPING_FUNCTIONS =
+  /^(dblink.*|pg_terminate_backend|pg_cancel_backend|pg_reload_conf|pg_rotate_logfile|pg_promote|pg_switch_wal|pg_create_restore_point|pg_logical_emit_message|pg_stat_reset.*|pg_file_write|pg_file_rename|pg_file_unlink|pg_file_sync|lo_export|lo_import|setval|pg_advisory_lock|pg_advisory_lock_shared)$/
 
 let loaded: Promise<void> | undefined
 
 export async function checkStatement(sql: string): Promise<CheckedStatement> {
   loaded ??= loadModule()
   await loaded
-  if (sql.trim() === '') throw badInput('No statement to explain: the input is empty', 'Pass the SQL as an argument, with --file, on stdin, or an existing plan with --plan FILE.')
+  if (sql.trim() === '')
+    throw badInput(
+      'No statement to explain: the input is empty',
+      'Pass the SQL as an argument, with --file, on stdin, or an existing plan with --plan FILE.',
+    )
   const trimmed = sql.trimStart()
   if (trimmed.startsWith('[') || trimmed.startsWith('{') || /\(cost=\d/.test(sql)) {
     throw badInput('The input looks like a plan, not a SQL statement', 'Pass an existing plan with --plan FILE.')
@@ -67,15 +73,22 @@ export async function checkStatement(sql: string): Promise<CheckedStatement> {
     if (details?.cursorPosition !== undefined) {
       // The error's cursor counts characters (statement locations count bytes).
       const at = details.cursorPosition
-      throw badInput(`Syntax error in the statement: ${message} at ${lineColumn(sql, at)}\n${pointAt(sql, at)}`, 'Fix the SQL; opsctl checks it with the PostgreSQL parser before running it.')
+      throw badInput(
+        `Syntax error in the statement: ${message} at ${lineColumn(sql, at)}\n${pointAt(sql, at)}`,
+        'Fix the SQL; opsctl checks it with the PostgreSQL parser before running it.',
+      )
     }
     throw badInput(`Cannot parse the statement: ${message}`, 'Pass one SQL statement.')
   }
 
   const statements = result.stmts ?? []
-  if (statements.length === 0) throw badInput('No statement to explain: the input has only comments or semicolons', 'Pass one SQL statement.')
+  if (statements.length === 0)
+    throw badInput('No statement to explain: the input has only comments or semicolons', 'Pass one SQL statement.')
   if (statements.length > 1) {
-    throw badInput(`Got ${statements.length} statements; opsctl explains exactly one at a time`, 'Split them and explain each on its own (opsctl db explain "SELECT ...").')
+    throw badInput(
+      `Got ${statements.length} statements; opsctl explains exactly one at a time`,
+      'Split them and explain each on its own (opsctl db explain "SELECT ...").',
+    )
   }
   const entry = statements[0]!
   const tree = entry.stmt ?? {}
@@ -83,7 +96,10 @@ export async function checkStatement(sql: string): Promise<CheckedStatement> {
   const kind = EXPLAINABLE[type]
   if (!kind) {
     const reason = REFUSED[type] ?? `${describeType(type)} is not a query EXPLAIN can run`
-    throw badInput(`Cannot explain this statement: ${reason}`, 'opsctl explains one SELECT, INSERT, UPDATE, DELETE, MERGE, VALUES or CREATE TABLE AS statement.')
+    throw badInput(
+      `Cannot explain this statement: ${reason}`,
+      'opsctl explains one SELECT, INSERT, UPDATE, DELETE, MERGE, VALUES or CREATE TABLE AS statement.',
+    )
   }
   const escaping = [...collectFunctionNames(tree)].filter((name) => ESCAPING_FUNCTIONS.test(name))
   if (escaping.length > 0) {
@@ -135,7 +151,10 @@ export function walk(value: JsonValue, visit: (key: string, value: JsonValue) =>
 }
 
 function describeType(type: string): string {
-  const words = type.replace(/Stmt$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase()
+  const words = type
+    .replace(/Stmt$/, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toUpperCase()
   return words === 'UNKNOWN' ? 'this statement' : `${words}`
 }
 

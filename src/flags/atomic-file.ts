@@ -18,7 +18,10 @@ export interface AtomicWriteOptions {
 export async function writeFileAtomic(file: string, text: string, options: AtomicWriteOptions = {}): Promise<void> {
   const directory = dirname(file)
   await mkdir(directory, { recursive: true })
-  const mode = await stat(file).then((info) => info.mode & 0o777, () => options.mode ?? 0o644)
+  const mode = await stat(file).then(
+    (info) => info.mode & 0o777,
+    () => options.mode ?? 0o644,
+  )
   const temporary = join(directory, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
   const handle = await open(temporary, 'wx', mode)
   try {
@@ -31,7 +34,10 @@ export async function writeFileAtomic(file: string, text: string, options: Atomi
     if (options.expected !== undefined) {
       const current = await readFile(file, 'utf8').catch(() => undefined)
       if (current !== options.expected) {
-        throw environmentError(`${file} changed while this change was being made; nothing was written`, 'Run the command again: it reads the file afresh.')
+        throw environmentError(
+          `${file} changed while this change was being made; nothing was written`,
+          'Run the command again: it reads the file afresh.',
+        )
       }
     }
     await rename(temporary, file)

@@ -30,6 +30,8 @@ export interface FlagView {
   /** ISO date or date-time. */
   createdAt?: string | undefined
   environments: EnvironmentView[]
+  /** Flags this one depends on (it is on only with them). */
+  parents?: string[] | undefined
   /** Over all environments; undefined when nothing reported. */
   evaluations?: { yes: number; no: number; lastSeenAt?: string | undefined } | undefined
 }

@@ -7,8 +7,46 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { extname, join, relative } from 'node:path'
 import { resolveReferences, scanSource, type ResolvedReferences, type SourceScan } from './scan.js'
 
-export const CODE_EXTENSIONS = new Set(['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs', '.vue', '.svelte', '.py', '.go', '.java', '.kt', '.rb', '.cs', '.php', '.rs', '.swift', '.dart'])
-export const IGNORED_DIRECTORIES = new Set(['node_modules', 'dist', 'build', 'out', 'coverage', 'vendor', 'target', '.git', '.opsctl', '.next', '.cache', 'test', 'tests', '__tests__', 'spec', 'fixtures'])
+export const CODE_EXTENSIONS = new Set([
+  '.ts',
+  '.tsx',
+  '.mts',
+  '.cts',
+  '.js',
+  '.jsx',
+  '.mjs',
+  '.cjs',
+  '.vue',
+  '.svelte',
+  '.py',
+  '.go',
+  '.java',
+  '.kt',
+  '.rb',
+  '.cs',
+  '.php',
+  '.rs',
+  '.swift',
+  '.dart',
+])
+export const IGNORED_DIRECTORIES = new Set([
+  'node_modules',
+  'dist',
+  'build',
+  'out',
+  'coverage',
+  'vendor',
+  'target',
+  '.git',
+  '.opsctl',
+  '.next',
+  '.cache',
+  'test',
+  'tests',
+  '__tests__',
+  'spec',
+  'fixtures',
+])
 const TEST_FILE = /\.(test|spec)\.[a-z]+$|_test\.(go|py)$|^test_.*\.py$/
 const MAX_FILE_BYTES = 1024 * 1024
 

@@ -7,7 +7,7 @@
  */
 import { isMap, isScalar, isSeq, parseDocument, Scalar, type Document } from 'yaml'
 import { badInput, closestKey, type YamlPath } from '../core/index.js'
-import { parseFlagsText, type LoadedFlags } from './load.js'
+import { parseFlagsText, type LoadedFlags } from './flags-file.js'
 import type { EnvironmentDefinition, FlagDefinition } from './schema.js'
 
 export type FlagChangeKind = 'enabled' | 'disabled' | 'rollout' | 'killed'
@@ -35,39 +35,61 @@ export function planSetEnabled(loaded: LoadedFlags, name: string, environment: s
   const flag = requireFlag(loaded, name)
   requireEnvironment(loaded, environment)
   const before = flag.environments[environment]?.enabled ?? false
-  const change: FlagChange = { flag: name, change: enabled ? 'enabled' : 'disabled', environment, from: before, to: enabled, changed: before !== enabled, notes: [] }
+  const change: FlagChange = {
+    flag: name,
+    change: enabled ? 'enabled' : 'disabled',
+    environment,
+    from: before,
+    to: enabled,
+    changed: before !== enabled,
+    notes: [],
+  }
   if (!change.changed) return { text: loaded.text, change }
   const path = ['flags', name, 'environments', environment]
   const text = flag.environments[environment]
     ? applyEdits(loaded, [{ path: [...path, 'enabled'], value: enabled }])
     : restructure(loaded, (document) => document.setIn(path, document.createNode({ enabled })))
-  if (enabled && !flag.environments[environment]) change.notes.push(`${environment} had no configuration: it is now on for everyone there (default strategy)`)
+  if (enabled && !flag.environments[environment])
+    change.notes.push(`${environment} had no configuration: it is now on for everyone there (default strategy)`)
   return { text: validated(loaded, text), change }
 }
 
 export function planRollout(loaded: LoadedFlags, name: string, environment: string, percent: number): FileEdit {
-  if (!Number.isInteger(percent) || percent < 0 || percent > 100) throw badInput(`A rollout is a whole percentage from 0% to 100%, not ${percent}%`, 'For example: opsctl flags rollout NAME 25% --env production')
+  if (!Number.isInteger(percent) || percent < 0 || percent > 100)
+    throw badInput(
+      `A rollout is a whole percentage from 0% to 100%, not ${percent}%`,
+      'For example: opsctl flags rollout NAME 25% --env production',
+    )
   const flag = requireFlag(loaded, name)
   requireEnvironment(loaded, environment)
   const config = flag.environments[environment]
   const from = effectiveRollout(config)
   const change: FlagChange = { flag: name, change: 'rollout', environment, from, to: percent, changed: from !== percent, notes: [] }
   if (!config?.enabled) change.notes.push(`${name} is disabled in ${environment}: the rollout takes effect once it is enabled`)
-  const rollouts = (config?.strategies ?? []).map((strategy, index) => ({ strategy, index })).filter(({ strategy }) => strategy.name === 'flexibleRollout')
+  const rollouts = (config?.strategies ?? [])
+    .map((strategy, index) => ({ strategy, index }))
+    .filter(({ strategy }) => strategy.name === 'flexibleRollout')
   if (rollouts.length > 1) {
-    throw badInput(`${name} has ${rollouts.length} flexibleRollout strategies in ${environment}; which one to change is ambiguous`, `Edit ${loaded.file} by hand, or keep one flexibleRollout strategy.`)
+    throw badInput(
+      `${name} has ${rollouts.length} flexibleRollout strategies in ${environment}; which one to change is ambiguous`,
+      `Edit ${loaded.file} by hand, or keep one flexibleRollout strategy.`,
+    )
   }
   const envPath = ['flags', name, 'environments', environment]
   const only = rollouts[0]
-  if (only && only.strategy.name === 'flexibleRollout' && only.strategy.rollout === percent) return { text: loaded.text, change: { ...change, changed: false } }
+  if (only && only.strategy.name === 'flexibleRollout' && only.strategy.rollout === percent)
+    return { text: loaded.text, change: { ...change, changed: false } }
   change.changed = true
   let text: string
   if (only) {
     text = applyEdits(loaded, [{ path: [...envPath, 'strategies', only.index, 'rollout'], value: percent }])
   } else {
     // No rollout yet: it replaces the default strategy (which is 100%), next to any targeted ones.
-    const kept = (config?.strategies ?? []).map((strategy, index) => ({ strategy, index })).filter(({ strategy }) => strategy.name !== 'default')
-    if (config && config.strategies.length > kept.length) change.notes.push(`replaced the default strategy (everyone) with a ${percent}% flexibleRollout`)
+    const kept = (config?.strategies ?? [])
+      .map((strategy, index) => ({ strategy, index }))
+      .filter(({ strategy }) => strategy.name !== 'default')
+    if (config && config.strategies.length > kept.length)
+      change.notes.push(`replaced the default strategy (everyone) with a ${percent}% flexibleRollout`)
     text = restructure(loaded, (document) => {
       const rollout = document.createNode({ name: 'flexibleRollout', rollout: `${percent}%` })
       if (!config) {
@@ -93,16 +115,34 @@ export function planRollout(loaded: LoadedFlags, name: string, environment: stri
 /** Off in every environment at once: one write. */
 export function planKill(loaded: LoadedFlags, name: string): FileEdit {
   const flag = requireFlag(loaded, name)
-  const from = Object.fromEntries(loaded.flags.environments.map((environment) => [environment, flag.environments[environment]?.enabled ?? false]))
+  const from = Object.fromEntries(
+    loaded.flags.environments.map((environment) => [environment, flag.environments[environment]?.enabled ?? false]),
+  )
   const to = Object.fromEntries(loaded.flags.environments.map((environment) => [environment, false]))
   const on = Object.entries(flag.environments).filter(([, config]) => config.enabled)
-  const change: FlagChange = { flag: name, change: 'killed', from, to, changed: on.length > 0, notes: [] }
+  const change: FlagChange = { flag: name, change: 'killed', from, to, changed: on.length > 0, notes: childrenNotes(loaded, name) }
   if (on.length === 0) {
     change.notes.push(`${name} was already off in every environment`)
     return { text: loaded.text, change }
   }
-  const text = applyEdits(loaded, on.map(([environment]) => ({ path: ['flags', name, 'environments', environment, 'enabled'], value: false })))
+  const text = applyEdits(
+    loaded,
+    on.map(([environment]) => ({ path: ['flags', name, 'environments', environment, 'enabled'], value: false })),
+  )
   return { text: validated(loaded, text), change }
+}
+
+/** What a kill does to the flags that depend on this one: those that need it on go dark, those that need it off come on. */
+export function childrenNotes(loaded: LoadedFlags, name: string): string[] {
+  const children = Object.entries(loaded.flags.flags).flatMap(([child, flag]) =>
+    flag.dependencies.filter((dependency) => dependency.feature === name).map((dependency) => ({ child, enabled: dependency.enabled })),
+  )
+  const dark = children.filter((item) => item.enabled).map((item) => item.child)
+  const lit = children.filter((item) => !item.enabled).map((item) => item.child)
+  return [
+    ...(dark.length ? [`${dark.join(', ')} depend${dark.length === 1 ? 's' : ''} on ${name}: off with it`] : []),
+    ...(lit.length ? [`${lit.join(', ')} ${lit.length === 1 ? 'is' : 'are'} on only while ${name} is off: now on where enabled`] : []),
+  ]
 }
 
 /** The share of users a flag reaches in an environment: 100 for the default strategy, null when other strategies decide. */

@@ -4,7 +4,8 @@
  * evaluates server-side for browser SDKs, and by tests that pin the SDK's behaviour.
  */
 import { isInRange, parseAddress, parseIPv4 } from './addresses.js'
-import type { ClientConstraint, ClientFeature, ClientStrategy, ClientVariant } from './client-api.js'
+import { RE2JS } from 're2js'
+import type { ClientConstraint, ClientFeature, ClientSegment, ClientStrategy, ClientVariant } from './client-api.js'
 import { STRATEGY_SEED, VARIANT_SEED, normalizedValue } from './murmur.js'
 import { compareSemVer, parseSemVer } from './semver.js'
 
@@ -24,6 +25,10 @@ export interface EvaluationOptions {
   now: Date
   /** In [0, 1): stands in for Math.random where the SDK rolls the dice (no stickiness id). */
   random: () => number
+  /** The other flags of the environment, for dependencies (a parent not here is missing). */
+  features?: ReadonlyMap<string, ClientFeature>
+  /** Segments by id, for strategies that reference them (an id not here is a missing segment). */
+  segments?: ReadonlyMap<number, ClientSegment>
 }
 
 export interface VariantResult {
@@ -42,14 +47,20 @@ export const DISABLED_VARIANT_NAME = 'disabled'
 
 /** Whether the feature is on for the context, and the variant the SDK's getVariant would give. */
 export function evaluateFeature(feature: ClientFeature | undefined, context: EvaluationContext, options: EvaluationOptions): Evaluation {
-  const off = (featureEnabled: boolean): Evaluation => ({ enabled: featureEnabled, variant: { name: DISABLED_VARIANT_NAME, enabled: false, feature_enabled: featureEnabled } })
-  if (!feature || !feature.enabled) return off(false)
-  const result = strategyResult(feature, context, options)
+  const off = (featureEnabled: boolean): Evaluation => ({
+    enabled: featureEnabled,
+    variant: { name: DISABLED_VARIANT_NAME, enabled: false, feature_enabled: featureEnabled },
+  })
+  if (!feature) return off(false)
+  const result = featureResult(feature, context, options)
   if (!result.enabled) return off(false)
   if (result.variant) return { enabled: true, variant: { ...result.variant, feature_enabled: true } }
   const variant = selectVariantDefinition(feature.name, feature.variants[0]?.stickiness, feature.variants, context, options)
   if (!variant) return off(true)
-  return { enabled: true, variant: { name: variant.name, enabled: true, ...(variant.payload ? { payload: variant.payload } : {}), feature_enabled: true } }
+  return {
+    enabled: true,
+    variant: { name: variant.name, enabled: true, ...(variant.payload ? { payload: variant.payload } : {}), feature_enabled: true },
+  }
 }
 
 interface StrategyOutcome {
@@ -57,35 +68,88 @@ interface StrategyOutcome {
   variant?: { name: string; enabled: true; payload?: { type: string; value: string } }
 }
 
-function strategyResult(feature: ClientFeature, context: EvaluationContext, options: EvaluationOptions): StrategyOutcome {
+/** The SDK's isFeatureEnabled: parents first, then the switch, then the first strategy that holds. */
+function featureResult(feature: ClientFeature, context: EvaluationContext, options: EvaluationOptions): StrategyOutcome {
+  if (!parentsSatisfied(feature, context, options) || !feature.enabled) return { enabled: false }
   if (feature.strategies.length === 0) return { enabled: feature.enabled }
   for (const strategy of feature.strategies) {
-    const enabled = constraintsHold(strategy.constraints, context, options) && strategyEnabled(strategy, feature.name, context, options)
+    if (!KNOWN_STRATEGIES.has(strategy.name)) continue // an SDK without the strategy treats it as off
+    const enabled = constraintsHold(strategyConstraints(strategy, options), context, options) && strategyEnabled(strategy, context, options)
     if (!enabled) continue
     if (strategy.variants.length > 0) {
       const stickiness = strategy.variants[0]?.stickiness || strategy.parameters.stickiness
       // The SDK hashes strategy variants with the strategy's groupId parameter, even when there is none.
       const variant = selectVariantDefinition(String(strategy.parameters.groupId), stickiness, strategy.variants, context, options)
-      if (variant) return { enabled: true, variant: { name: variant.name, enabled: true, ...(variant.payload ? { payload: variant.payload } : {}) } }
+      if (variant)
+        return { enabled: true, variant: { name: variant.name, enabled: true, ...(variant.payload ? { payload: variant.payload } : {}) } }
     }
     return { enabled: true }
   }
   return { enabled: false }
 }
 
-function strategyEnabled(strategy: ClientStrategy, featureName: string, context: EvaluationContext, options: EvaluationOptions): boolean {
+/**
+ * Dependent features as the SDK resolves them: a missing parent, or a parent with parents of
+ * its own (a chain, or a cycle), is never satisfied; otherwise the parent must be on (with one
+ * of the named variants, when there are any) or, with enabled: false, off.
+ */
+function parentsSatisfied(feature: ClientFeature, context: EvaluationContext, options: EvaluationOptions): boolean {
+  if (!feature.dependencies?.length) return true
+  return feature.dependencies.every((dependency) => {
+    const parent = options.features?.get(dependency.feature)
+    if (!parent || parent.dependencies?.length) return false
+    if (dependency.enabled === false) return !featureResult(parent, context, options).enabled
+    if (dependency.variants?.length) {
+      const { variant } = evaluateFeature(parent, context, options)
+      return variant.feature_enabled && dependency.variants.includes(variant.name)
+    }
+    return featureResult(parent, context, options).enabled
+  })
+}
+
+/** The strategy's constraints, then those of its segments; a missing segment is a constraint that never holds. */
+function strategyConstraints(strategy: ClientStrategy, options: EvaluationOptions): Array<ClientConstraint | undefined> {
+  if (!strategy.segments?.length) return strategy.constraints
+  const fromSegments = strategy.segments.flatMap((id): Array<ClientConstraint | undefined> => {
+    const segment = options.segments?.get(id)
+    return segment ? segment.constraints : [undefined]
+  })
+  return [...strategy.constraints, ...fromSegments]
+}
+
+const KNOWN_STRATEGIES = new Set([
+  'default',
+  'flexibleRollout',
+  'userWithId',
+  'remoteAddress',
+  'gradualRolloutUserId',
+  'gradualRolloutSessionId',
+  'gradualRolloutRandom',
+])
+
+function strategyEnabled(strategy: ClientStrategy, context: EvaluationContext, options: EvaluationOptions): boolean {
   const parameters = strategy.parameters
   switch (strategy.name) {
     case 'default':
       return true
     case 'flexibleRollout': {
-      const groupId = parameters.groupId || featureName
+      // The SDK falls back to context.featureToggle, which it never sets: an empty groupId hashes as ''.
+      const groupId = parameters.groupId || ''
       const percentage = Number(parameters.rollout)
       const stickiness = parameters.stickiness || 'default'
       const id = stickinessId(stickiness, context, options)
       if (!id) return false
       return percentage > 0 && normalizedValue(id, groupId, 100, STRATEGY_SEED) <= percentage
     }
+    case 'gradualRolloutUserId':
+    case 'gradualRolloutSessionId': {
+      const id = strategy.name === 'gradualRolloutUserId' ? context.userId : context.sessionId
+      if (!id) return false
+      const percentage = Number(parameters.percentage)
+      return percentage > 0 && normalizedValue(id, parameters.groupId || '', 100, STRATEGY_SEED) <= percentage
+    }
+    case 'gradualRolloutRandom':
+      return Number(parameters.percentage) >= Math.floor(options.random() * 100) + 1
     case 'userWithId': {
       const ids = parameters.userIds ? parameters.userIds.split(/\s*,\s*/) : []
       return context.userId !== undefined && ids.includes(context.userId)
@@ -101,7 +165,6 @@ function strategyEnabled(strategy: ClientStrategy, featureName: string, context:
       })
     }
     default:
-      // An SDK without the strategy treats it as off; so do we.
       return false
   }
 }
@@ -148,7 +211,9 @@ export function selectVariantDefinition(
 ): ClientVariant | undefined {
   const totalWeight = variants.reduce((sum, variant) => sum + variant.weight, 0)
   if (totalWeight <= 0) return undefined
-  const override = variants.find((variant) => variant.overrides?.some((o) => o.values.some((value) => value === resolveContextValue(context, o.contextName))))
+  const override = variants.find((variant) =>
+    variant.overrides?.some((o) => o.values.some((value) => value === resolveContextValue(context, o.contextName))),
+  )
   if (override) return override
   const target = normalizedValue(variantSeed(context, stickiness, options), groupId, totalWeight, VARIANT_SEED)
   let counter = 0
@@ -162,8 +227,13 @@ export function selectVariantDefinition(
 
 // --- constraints ---------------------------------------------------------------------------
 
-export function constraintsHold(constraints: readonly ClientConstraint[], context: EvaluationContext, options: EvaluationOptions): boolean {
+export function constraintsHold(
+  constraints: ReadonlyArray<ClientConstraint | undefined>,
+  context: EvaluationContext,
+  options: EvaluationOptions,
+): boolean {
   return constraints.every((constraint) => {
+    if (!constraint) return false
     const operator = OPERATORS[constraint.operator]
     if (!operator) return false
     const result = operator(constraint, context, options)
@@ -240,15 +310,33 @@ const semverOperator: Operator = (constraint, context) => {
   }
 }
 
-/** Unleash's SDKs use RE2; JavaScript's RegExp agrees on everything RE2 accepts. */
+/**
+ * RE2, as Unleash's SDKs evaluate REGEX (re2js, the engine the Node SDK uses): POSIX classes and
+ * inline flags work, lookarounds and backreferences do not compile, and a pattern that does not
+ * compile never matches. Compiled patterns are kept, as SDKs evaluate the same few again and again.
+ */
 const regexOperator: Operator = (constraint, context) => {
   const contextValue = resolveContextValue(context, constraint.contextName)
   if (typeof contextValue !== 'string') return false
-  try {
-    return new RegExp(constraint.value ?? '', constraint.caseInsensitive ? 'i' : '').test(contextValue)
-  } catch {
-    return false
+  const regex = compiledRegex(constraint.value ?? '', constraint.caseInsensitive)
+  return regex ? regex.matcher(contextValue).find() : false
+}
+
+const regexCache = new Map<string, RE2JS | null>()
+
+function compiledRegex(pattern: string, caseInsensitive: boolean): RE2JS | undefined {
+  const key = `${caseInsensitive ? 1 : 0}:${pattern}`
+  let regex = regexCache.get(key)
+  if (regex === undefined) {
+    try {
+      regex = RE2JS.compile(pattern, caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0)
+    } catch {
+      regex = null
+    }
+    if (regexCache.size >= 256) regexCache.delete(regexCache.keys().next().value!)
+    regexCache.set(key, regex)
   }
+  return regex ?? undefined
 }
 
 const cidrOperator: Operator = (constraint, context) => {

@@ -7,9 +7,9 @@ import { relative } from 'node:path'
 import { toClientVariants } from './client-api.js'
 import type { EnvironmentView, FlagBackend, FlagListing, FlagView, StrategyView } from './backend.js'
 import { effectiveRollout, flagNames, planKill, planRollout, planSetEnabled, requireFlag, type FileEdit, type FlagChange } from './edit.js'
-import { readFlagsFile, type LoadedFlags } from './load.js'
+import { readFlagsFile, type LoadedFlags } from './flags-file.js'
 import { flagTotals, readFlagMetrics, type FlagMetrics } from './metrics.js'
-import type { FlagDefinition, StrategyDefinition } from './schema.js'
+import { DEFAULT_STRATEGY, type FlagDefinition, type StrategyDefinition } from './schema.js'
 import { writeFileAtomic } from './atomic-file.js'
 
 export interface FileBackendOptions {
@@ -59,13 +59,16 @@ function flagView(loaded: LoadedFlags, name: string, metrics: FlagMetrics | unde
   const environments: EnvironmentView[] = loaded.flags.environments.map((environment) => {
     const config = flag.environments[environment]
     const counts = metrics?.flags[name]?.[environment]
-    const strategies = config ? (config.strategies.length ? config.strategies : [{ name: 'default' as const, constraints: [], variants: [] }]) : []
+    const strategies = config ? (config.strategies.length ? config.strategies : [DEFAULT_STRATEGY]) : []
     return {
       name: environment,
       enabled: config?.enabled ?? false,
       rollout: effectiveRollout(config) ?? undefined,
       strategies: strategies.map((strategy) => strategyView(strategy, name)),
-      variants: toClientVariants(config?.variants ?? []).map((variant) => ({ name: variant.name, weightPercent: variant.weight / 10 })),
+      variants: toClientVariants(config?.variants ?? [], config?.variantsAsWritten).map((variant) => ({
+        name: variant.name,
+        weightPercent: variant.weight / 10,
+      })),
       evaluations: counts ? { yes: counts.yes, no: counts.no, lastSeenAt: counts.lastSeenAt } : undefined,
     }
   })
@@ -76,22 +79,42 @@ function flagView(loaded: LoadedFlags, name: string, metrics: FlagMetrics | unde
     owner: flag.owner,
     createdAt: flag.created,
     environments,
+    ...(flag.dependencies.length ? { parents: flag.dependencies.map((dependency) => dependency.feature) } : {}),
     evaluations: flagTotals(metrics, name),
   }
 }
 
 export function strategyView(strategy: StrategyDefinition, flagName: string): StrategyView {
-  const constraints = strategy.constraints.length ? ` when ${strategy.constraints.map((c) => `${c.inverted ? 'not ' : ''}${c.contextName} ${c.operator} ${c.value ?? (c.values ?? []).join('|')}`).join(' and ')}` : ''
+  const conditions = [
+    ...strategy.constraints.map(
+      (c) => `${c.inverted ? 'not ' : ''}${c.contextName} ${c.operator} ${c.value ?? (c.values ?? []).join('|')}`,
+    ),
+    ...strategy.segments.map((segment) => `segment ${segment}`),
+  ]
+  const constraints = conditions.length ? ` when ${conditions.join(' and ')}` : ''
   switch (strategy.name) {
     case 'default':
       return { name: strategy.name, summary: `everyone${constraints}` }
     case 'flexibleRollout': {
       const group = strategy.groupId && strategy.groupId !== flagName ? `, group ${strategy.groupId}` : ''
-      return { name: strategy.name, rollout: strategy.rollout, summary: `${strategy.rollout}% by ${strategy.stickiness}${group}${constraints}` }
+      return {
+        name: strategy.name,
+        rollout: strategy.rollout,
+        summary: `${strategy.rollout}% by ${strategy.stickiness}${group}${constraints}`,
+      }
     }
     case 'userWithId':
       return { name: strategy.name, summary: `users ${strategy.userIds.join(', ')}${constraints}` }
     case 'remoteAddress':
       return { name: strategy.name, summary: `addresses ${strategy.IPs.join(', ')}${constraints}` }
+    case 'gradualRolloutUserId':
+    case 'gradualRolloutSessionId':
+      return {
+        name: strategy.name,
+        rollout: strategy.percentage,
+        summary: `${strategy.percentage}% by ${strategy.name === 'gradualRolloutUserId' ? 'userId' : 'sessionId'}${strategy.groupId ? `, group ${strategy.groupId}` : ''}${constraints} (deprecated)`,
+      }
+    case 'gradualRolloutRandom':
+      return { name: strategy.name, rollout: strategy.percentage, summary: `${strategy.percentage}% at random${constraints} (deprecated)` }
   }
 }

@@ -95,14 +95,20 @@ export function addBucket(into: FlagMetrics, environment: string, body: MetricsB
     current.yes += counts.yes
     current.no += counts.no
     current.lastSeenAt = at
-    for (const [variant, count] of Object.entries(counts.variants ?? {})) current.variants[variant] = (current.variants[variant] ?? 0) + count
+    for (const [variant, count] of Object.entries(counts.variants ?? {}))
+      current.variants[variant] = (current.variants[variant] ?? 0) + count
   }
   noteApplication(into, environment, body, now)
   into.updatedAt = at
 }
 
 /** Pure: an application seen (registered or reporting) in an environment. */
-export function noteApplication(into: FlagMetrics, environment: string, body: { appName: string; instanceId?: string | undefined; sdkVersion?: string | undefined }, now: Date): void {
+export function noteApplication(
+  into: FlagMetrics,
+  environment: string,
+  body: { appName: string; instanceId?: string | undefined; sdkVersion?: string | undefined },
+  now: Date,
+): void {
   const application = (into.applications[body.appName] ??= { environment, lastSeenAt: now.toISOString(), instances: [] })
   application.environment = environment
   application.lastSeenAt = now.toISOString()
@@ -133,9 +139,10 @@ export function mergeMetrics(base: FlagMetrics, delta: FlagMetrics): FlagMetrics
   }
   for (const [name, application] of Object.entries(delta.applications)) {
     const current = out.applications[name]
-    out.applications[name] = current && current.lastSeenAt > application.lastSeenAt
-      ? current
-      : { ...application, instances: [...new Set([...(current?.instances ?? []), ...application.instances])].slice(-MAX_INSTANCES) }
+    out.applications[name] =
+      current && current.lastSeenAt > application.lastSeenAt
+        ? current
+        : { ...application, instances: [...new Set([...(current?.instances ?? []), ...application.instances])].slice(-MAX_INSTANCES) }
   }
   out.updatedAt = base.updatedAt > delta.updatedAt ? base.updatedAt : delta.updatedAt
   return out

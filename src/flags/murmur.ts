@@ -11,7 +11,11 @@ export function murmurHash3x86(key: string, seed = 0): number {
   const c2 = 0x1b873593
   let i = 0
   for (; i < bytes; i += 4) {
-    let k1 = (key.charCodeAt(i) & 0xff) | ((key.charCodeAt(i + 1) & 0xff) << 8) | ((key.charCodeAt(i + 2) & 0xff) << 16) | ((key.charCodeAt(i + 3) & 0xff) << 24)
+    let k1 =
+      (key.charCodeAt(i) & 0xff) |
+      ((key.charCodeAt(i + 1) & 0xff) << 8) |
+      ((key.charCodeAt(i + 2) & 0xff) << 16) |
+      ((key.charCodeAt(i + 3) & 0xff) << 24)
     k1 = Math.imul(k1, c1)
     k1 = rotl(k1, 15)
     k1 = Math.imul(k1, c2)

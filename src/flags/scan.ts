@@ -22,7 +22,17 @@ export interface SourceScan {
   dynamic: number
 }
 
-export const SDK_CALLS = ['isEnabled', 'getVariant', 'is_enabled', 'get_variant', 'IsEnabled', 'GetVariant', 'useFlag', 'useVariant', 'isEnabledAsync']
+export const SDK_CALLS = [
+  'isEnabled',
+  'getVariant',
+  'is_enabled',
+  'get_variant',
+  'IsEnabled',
+  'GetVariant',
+  'useFlag',
+  'useVariant',
+  'isEnabledAsync',
+]
 
 const CALL = new RegExp(
   `(?<![\\w$])(${SDK_CALLS.join('|')})\\s*\\(\\s*(?:(["'\`])((?:\\\\.|(?!\\2)[^\\\\\\n])*)\\2(\\s*[+])?|([A-Za-z_$][\\w$]*(?:\\.[A-Za-z_$][\\w$]*)*))`,
@@ -81,7 +91,8 @@ export function resolveReferences(scans: readonly SourceScan[]): ResolvedReferen
       const last = identifier.identifier.split('.').at(-1)!
       const candidates = values.get(last)
       const [value] = candidates ?? []
-      if (candidates?.size === 1 && value) references.push({ flag: value, file: identifier.file, line: identifier.line, call: identifier.call })
+      if (candidates?.size === 1 && value)
+        references.push({ flag: value, file: identifier.file, line: identifier.line, call: identifier.call })
       else unresolved++
     }
   }

@@ -3,13 +3,34 @@
  * types the rest of the module works on. Strategy, constraint and variant semantics are
  * Unleash's, so that what `flags serve` sends any Unleash SDK means what it means there.
  */
+import { RE2JS } from 're2js'
 import { z } from 'zod'
+import { closestKey } from '../core/index.js'
 
 export const FLAG_TYPES = ['release', 'experiment', 'operational', 'kill-switch', 'permission'] as const
 export type FlagType = (typeof FLAG_TYPES)[number]
 
-export const STRATEGY_NAMES = ['default', 'flexibleRollout', 'userWithId', 'remoteAddress'] as const
+export const STRATEGY_NAMES = [
+  'default',
+  'flexibleRollout',
+  'userWithId',
+  'remoteAddress',
+  'gradualRolloutUserId',
+  'gradualRolloutSessionId',
+  'gradualRolloutRandom',
+] as const
 export type StrategyName = (typeof STRATEGY_NAMES)[number]
+
+/**
+ * Strategies of Unleash 3 and 4 that Unleash 5 removed. Every SDK still evaluates them, so a
+ * flags.yaml carried over from such a server keeps working; `flags validate` names the
+ * flexibleRollout that does the same, and `flags push` writes that one to Unleash.
+ */
+export const DEPRECATED_STRATEGIES: Partial<Record<StrategyName, string>> = {
+  gradualRolloutUserId: 'flexibleRollout with stickiness userId',
+  gradualRolloutSessionId: 'flexibleRollout with stickiness sessionId',
+  gradualRolloutRandom: 'flexibleRollout with stickiness random',
+}
 
 /** Unleash's constraint operators; the ones with one `value` (the rest take `values`). */
 export const CONSTRAINT_OPERATORS = [
@@ -44,8 +65,10 @@ export function takesSingleValue(operator: ConstraintOperator): boolean {
 
 export const DEFAULT_ENVIRONMENTS = ['development', 'production']
 
-/** Unleash's rule: names travel in URLs, so no spaces or slashes. */
+/** Unleash's rule: names travel in URLs, so no spaces or slashes. Segment names follow it too. */
 export const FLAG_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,99}$/
+export const FLAG_NAME_RULE =
+  'a flag name is letters, digits, ".", "_", "-" and "~" (URL-safe, as Unleash requires), at most 100 characters'
 const ENVIRONMENT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/
 
 /** Variant weights are per mille in Unleash: 1000 is 100%. */
@@ -69,7 +92,10 @@ const rolloutSchema = z.union([z.number(), z.string()]).transform((input, ctx) =
 const weightSchema = z.union([z.number(), z.string()]).transform((input, ctx) => {
   const parsed = parsePercentText(input)
   if (parsed === undefined || parsed < 0 || parsed > 100 || Math.abs(parsed * 10 - Math.round(parsed * 10)) > 1e-9) {
-    ctx.addIssue({ code: 'custom', message: `weight must be a percentage from 0% to 100% with at most one decimal, got ${describeInput(input)}` })
+    ctx.addIssue({
+      code: 'custom',
+      message: `weight must be a percentage from 0% to 100% with at most one decimal, got ${describeInput(input)}`,
+    })
     return z.NEVER
   }
   return Math.round(parsed * 10)
@@ -88,7 +114,9 @@ function describeInput(input: number | string): string {
 const constraintSchema = z
   .strictObject({
     contextName: z.string().min(1),
-    operator: z.enum(CONSTRAINT_OPERATORS, { error: (issue) => `unknown operator ${JSON.stringify(issue.input)} (Unleash's operators: ${CONSTRAINT_OPERATORS.join(', ')})` }),
+    operator: z.enum(CONSTRAINT_OPERATORS, {
+      error: (issue) => `unknown operator ${JSON.stringify(issue.input)} (Unleash's operators: ${CONSTRAINT_OPERATORS.join(', ')})`,
+    }),
     values: z.array(scalarText).optional(),
     value: scalarText.optional(),
     inverted: z.boolean().default(false),
@@ -96,19 +124,32 @@ const constraintSchema = z
   })
   .superRefine((constraint, ctx) => {
     if (takesSingleValue(constraint.operator)) {
-      if (constraint.value === undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: `${constraint.operator} compares with one value: give value, not values` })
-      if (constraint.values !== undefined) ctx.addIssue({ code: 'custom', path: ['values'], message: `${constraint.operator} takes one value, not a list` })
+      if (constraint.value === undefined)
+        ctx.addIssue({ code: 'custom', path: ['value'], message: `${constraint.operator} compares with one value: give value, not values` })
+      if (constraint.values !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['values'], message: `${constraint.operator} takes one value, not a list` })
     } else {
-      if (constraint.values === undefined || constraint.values.length === 0) ctx.addIssue({ code: 'custom', path: ['values'], message: `${constraint.operator} needs a list of values` })
-      if (constraint.value !== undefined) ctx.addIssue({ code: 'custom', path: ['value'], message: `${constraint.operator} takes a list: give values: [...]` })
+      // An empty list is allowed, as in Unleash: IN [] never holds, NOT_IN [] always does.
+      if (constraint.values === undefined && constraint.value === undefined)
+        ctx.addIssue({ code: 'custom', path: ['values'], message: `${constraint.operator} compares with a list: give values: [...]` })
+      if (constraint.value !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['value'], message: `${constraint.operator} takes a list: give values: [...]` })
     }
     if (constraint.operator === 'DATE_AFTER' || constraint.operator === 'DATE_BEFORE') {
       if (constraint.value !== undefined && Number.isNaN(Date.parse(constraint.value))) {
-        ctx.addIssue({ code: 'custom', path: ['value'], message: `${constraint.operator} needs an ISO 8601 date, got ${JSON.stringify(constraint.value)}` })
+        ctx.addIssue({
+          code: 'custom',
+          path: ['value'],
+          message: `${constraint.operator} needs an ISO 8601 date, got ${JSON.stringify(constraint.value)}`,
+        })
       }
     }
     if (constraint.operator.startsWith('NUM_') && constraint.value !== undefined && !Number.isFinite(Number(constraint.value))) {
-      ctx.addIssue({ code: 'custom', path: ['value'], message: `${constraint.operator} needs a number, got ${JSON.stringify(constraint.value)}` })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['value'],
+        message: `${constraint.operator} needs a number, got ${JSON.stringify(constraint.value)}`,
+      })
     }
   })
 
@@ -124,7 +165,8 @@ const payloadSchema = z
     if (type === 'json' && value !== null && typeof value === 'object') return { type, value: JSON.stringify(value) }
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
       const text = String(value)
-      if (type === 'number' && !Number.isFinite(Number(text))) ctx.addIssue({ code: 'custom', path: ['value'], message: `a number payload must be a number, got ${JSON.stringify(text)}` })
+      if (type === 'number' && !Number.isFinite(Number(text)))
+        ctx.addIssue({ code: 'custom', path: ['value'], message: `a number payload must be a number, got ${JSON.stringify(text)}` })
       if (type === 'json') {
         try {
           JSON.parse(text)
@@ -142,20 +184,33 @@ const variantSchema = z.strictObject({
   name: z.string().min(1),
   /** Absent: the variant shares what the weighted ones leave, as Unleash's "variable" weight. */
   weight: weightSchema.optional(),
-  stickiness: z.string().min(1).default('default'),
+  /** Absent: the flag's default (userId, sessionId, remoteAddress), or for a strategy's variants the strategy's stickiness. */
+  stickiness: z.string().min(1).optional(),
   payload: payloadSchema.optional(),
   overrides: z.array(z.strictObject({ contextName: z.string().min(1), values: z.array(scalarText).min(1) })).optional(),
 })
 
 export type VariantDefinition = z.output<typeof variantSchema>
 
-/** A strategy: its name, its own parameters, and the constraints and variants every strategy takes. */
+const segmentNameSchema = z.string().min(1)
+
+/**
+ * Variants as written: weights exactly as given (no share of the rest, no normalising to 100%)
+ * and in file order, the way Unleash 3 and 4 stored them and SDKs still read them. Unleash 5+
+ * normalises and sorts variants, so `flags push` refuses these.
+ */
+const variantsAsWrittenSchema = z.boolean().default(false)
+
+/** A strategy: its name, its own parameters, and the constraints, segments and variants every strategy takes. */
 function strategy<Name extends StrategyName, Parameters extends z.core.$ZodLooseShape>(name: Name, parameters: Parameters) {
   return z.strictObject({
     name: z.literal(name),
     ...parameters,
     constraints: z.array(constraintSchema).default([]),
+    /** Names of segments (top-level `segments`) whose constraints must hold too. */
+    segments: z.array(segmentNameSchema).default([]),
     variants: z.array(variantSchema).default([]),
+    variantsAsWritten: variantsAsWrittenSchema,
   })
 }
 
@@ -166,11 +221,14 @@ const strategySchema = z.discriminatedUnion(
     strategy('flexibleRollout', {
       rollout: rolloutSchema,
       stickiness: z.string().min(1).default('default'),
-      /** Absent: the flag's name, as in Unleash. */
-      groupId: z.string().min(1).optional(),
+      /** Absent: the flag's name, as Unleash sets it. An empty one hashes as '' (as SDKs do with none). */
+      groupId: z.string().optional(),
     }),
     strategy('userWithId', { userIds: z.array(listItem).min(1) }),
     strategy('remoteAddress', { IPs: z.array(listItem).min(1) }),
+    strategy('gradualRolloutUserId', { percentage: rolloutSchema, groupId: z.string().optional() }),
+    strategy('gradualRolloutSessionId', { percentage: rolloutSchema, groupId: z.string().optional() }),
+    strategy('gradualRolloutRandom', { percentage: rolloutSchema }),
   ],
   {
     error: (issue) =>
@@ -182,14 +240,51 @@ const strategySchema = z.discriminatedUnion(
 
 export type StrategyDefinition = z.output<typeof strategySchema>
 
+/** What an environment without strategies has: everyone, when enabled. */
+export const DEFAULT_STRATEGY: StrategyDefinition = {
+  name: 'default',
+  constraints: [],
+  segments: [],
+  variants: [],
+  variantsAsWritten: false,
+}
+
 const environmentSchema = z.strictObject({
   enabled: z.boolean(),
   /** None: on for everyone when enabled (Unleash's default strategy). */
   strategies: z.array(strategySchema).default([]),
   variants: z.array(variantSchema).default([]),
+  variantsAsWritten: variantsAsWrittenSchema,
 })
 
 export type EnvironmentDefinition = z.output<typeof environmentSchema>
+
+/**
+ * A parent the flag depends on (Unleash's dependent features): the child is on only when the
+ * parent is on (enabled: true, the default), optionally with one of the named variants, or
+ * only when the parent is off (enabled: false).
+ */
+const dependencySchema = z
+  .strictObject({
+    feature: z.string().min(1),
+    enabled: z.boolean().default(true),
+    variants: z.array(z.string().min(1)).optional(),
+  })
+  .superRefine((dependency, ctx) => {
+    if (!dependency.enabled && dependency.variants?.length)
+      ctx.addIssue({ code: 'custom', path: ['variants'], message: 'variants apply only to a parent that must be on (enabled: true)' })
+  })
+
+export type Dependency = z.output<typeof dependencySchema>
+
+/** `type:value`, or a bare value of Unleash's `simple` tag type: what SDKs filter on with `tag=type:value`. */
+const tagSchema = z
+  .string()
+  .regex(/^[^:\s][^:]*(?::.+)?$/, 'a tag is "type:value" or a bare value (type simple)')
+  .transform((text) => {
+    const colon = text.indexOf(':')
+    return colon < 0 ? { type: 'simple', value: text } : { type: text.slice(0, colon), value: text.slice(colon + 1) }
+  })
 
 const flagSchema = z.strictObject({
   type: z.enum(FLAG_TYPES, { error: (issue) => `unknown flag type ${JSON.stringify(issue.input)} (known: ${FLAG_TYPES.join(', ')})` }),
@@ -197,26 +292,45 @@ const flagSchema = z.strictObject({
   owner: z.string().min(1),
   created: z.union([z.iso.date(), z.iso.datetime({ offset: true })], { error: 'created must be a date, such as 2026-01-31' }),
   impressionData: z.boolean().default(false),
+  tags: z.array(tagSchema).default([]),
+  /** Parents, in every environment. */
+  dependencies: z.array(dependencySchema).default([]),
   environments: z.record(z.string(), environmentSchema).default({}),
 })
 
 export type FlagDefinition = z.output<typeof flagSchema>
 
+const segmentSchema = z.strictObject({
+  description: z.string().optional(),
+  constraints: z.array(constraintSchema).default([]),
+})
+
+export type SegmentDefinition = z.output<typeof segmentSchema>
+
 export const flagsFileSchema = z
   .strictObject({
     /** The environments flags may be configured in; tokens are per environment. */
-    environments: z.array(z.string().regex(ENVIRONMENT_PATTERN, 'an environment name is letters, digits, - and _')).min(1).default(DEFAULT_ENVIRONMENTS),
+    environments: z
+      .array(z.string().regex(ENVIRONMENT_PATTERN, 'an environment name is letters, digits, - and _'))
+      .min(1)
+      .default(DEFAULT_ENVIRONMENTS),
     /** Unleash project reported to SDKs. */
     project: z.string().min(1).default('default'),
-    flags: z.record(z.string().regex(FLAG_NAME_PATTERN, 'a flag name is letters, digits, ".", "_", "-" and "~", at most 100 characters'), flagSchema).default({}),
+    /** Named, reusable constraint sets that strategies reference by name (Unleash's segments). */
+    segments: z.record(z.string(), segmentSchema).default({}),
+    /** Names are checked by the file reader, which reports a bad one at its own line. */
+    flags: z.record(z.string(), flagSchema).default({}),
   })
   .superRefine((file, ctx) => {
-    if (new Set(file.environments).size !== file.environments.length) ctx.addIssue({ code: 'custom', path: ['environments'], message: 'an environment is listed twice' })
+    if (new Set(file.environments).size !== file.environments.length)
+      ctx.addIssue({ code: 'custom', path: ['environments'], message: 'an environment is listed twice' })
     for (const [name, flag] of Object.entries(file.flags)) {
       for (const [environment, config] of Object.entries(flag.environments)) {
         const path = ['flags', name, 'environments', environment]
-        checkVariantWeights(config.variants, [...path, 'variants'], ctx)
-        config.strategies.forEach((strategy, index) => checkVariantWeights(strategy.variants, [...path, 'strategies', index, 'variants'], ctx))
+        checkVariantWeights(config.variants, config.variantsAsWritten, [...path, 'variants'], ctx)
+        config.strategies.forEach((strategy, index) =>
+          checkVariantWeights(strategy.variants, strategy.variantsAsWritten, [...path, 'strategies', index, 'variants'], ctx),
+        )
       }
     }
   })
@@ -233,18 +347,36 @@ export function undeclaredEnvironments(file: FlagsFile): Array<[string, string]>
   )
 }
 
-function checkVariantWeights(variants: readonly VariantDefinition[], path: Array<string | number>, ctx: z.RefinementCtx): void {
+function checkVariantWeights(
+  variants: readonly VariantDefinition[],
+  asWritten: boolean,
+  path: Array<string | number>,
+  ctx: z.RefinementCtx,
+): void {
   if (variants.length === 0) return
   const fixed = variants.reduce((sum, variant) => sum + (variant.weight ?? 0), 0)
   const variable = variants.filter((variant) => variant.weight === undefined).length
   const names = new Set<string>()
   variants.forEach((variant, index) => {
-    if (names.has(variant.name)) ctx.addIssue({ code: 'custom', path: [...path, index, 'name'], message: `variant "${variant.name}" is listed twice` })
+    if (names.has(variant.name))
+      ctx.addIssue({ code: 'custom', path: [...path, index, 'name'], message: `variant "${variant.name}" is listed twice` })
     names.add(variant.name)
   })
-  if (fixed > TOTAL_VARIANT_WEIGHT) ctx.addIssue({ code: 'custom', path, message: `the variant weights add up to ${fixed / 10}%, more than 100%` })
+  if (asWritten) {
+    variants.forEach((variant, index) => {
+      if (variant.weight === undefined)
+        ctx.addIssue({ code: 'custom', path: [...path, index, 'weight'], message: 'with variantsAsWritten every variant needs a weight' })
+    })
+    return
+  }
+  if (fixed > TOTAL_VARIANT_WEIGHT)
+    ctx.addIssue({ code: 'custom', path, message: `the variant weights add up to ${fixed / 10}%, more than 100%` })
   else if (variable === 0 && fixed !== TOTAL_VARIANT_WEIGHT) {
-    ctx.addIssue({ code: 'custom', path, message: `the variant weights add up to ${fixed / 10}%: make them 100%, or leave one without a weight to take the rest` })
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: `the variant weights add up to ${fixed / 10}%: make them 100%, or leave one without a weight to take the rest`,
+    })
   }
 }
 
@@ -255,4 +387,78 @@ export const FLAG_LIFETIME_DAYS: Record<FlagType, number | undefined> = {
   operational: 7,
   'kill-switch': undefined,
   permission: undefined,
+}
+
+/** Something a valid file says that probably is not meant, or that Unleash itself would refuse: shown, not refused. */
+export interface FlagsNotice {
+  path: Array<string | number>
+  message: string
+}
+
+/**
+ * What SDKs evaluate in a defined way but people rarely mean: a pattern RE2 refuses (never
+ * matches), a segment or parent that is not defined (the strategy, or the flag, is never on),
+ * a parent with parents of its own or a cycle (never on: Unleash allows one level), deprecated
+ * strategies. `flags validate` lists them (and fails on them with --strict).
+ */
+export function flagsFileNotices(file: FlagsFile): FlagsNotice[] {
+  const notices: FlagsNotice[] = []
+  const segmentNames = Object.keys(file.segments)
+  const flagNames = Object.keys(file.flags)
+  const checkConstraints = (constraints: readonly Constraint[], path: Array<string | number>) =>
+    constraints.forEach((constraint, index) => {
+      if (constraint.operator !== 'REGEX' || constraint.value === undefined) return
+      const problem = regexProblem(constraint.value)
+      if (problem) notices.push({ path: [...path, index, 'value'], message: `never matches: RE2 refuses this pattern (${problem})` })
+    })
+  for (const [name, segment] of Object.entries(file.segments)) checkConstraints(segment.constraints, ['segments', name, 'constraints'])
+  for (const [name, flag] of Object.entries(file.flags)) {
+    flag.dependencies.forEach((dependency, index) => {
+      const path = ['flags', name, 'dependencies', index, 'feature']
+      const parent = file.flags[dependency.feature]
+      if (dependency.feature === name) notices.push({ path, message: `${name} depends on itself: SDKs never turn it on` })
+      else if (!parent) {
+        const guess = closestKey(dependency.feature, flagNames)
+        notices.push({
+          path,
+          message: `parent "${dependency.feature}" is not defined: SDKs never turn ${name} on${guess ? ` (did you mean "${guess}"?)` : ''}`,
+        })
+      } else if (parent.dependencies.length > 0)
+        notices.push({
+          path,
+          message: `parent "${dependency.feature}" has parents of its own: SDKs never turn ${name} on (Unleash allows one level of dependencies)`,
+        })
+    })
+    for (const [environment, config] of Object.entries(flag.environments)) {
+      config.strategies.forEach((strategy, index) => {
+        const path = ['flags', name, 'environments', environment, 'strategies', index]
+        checkConstraints(strategy.constraints, [...path, 'constraints'])
+        strategy.segments.forEach((segment, position) => {
+          if (file.segments[segment]) return
+          const guess = closestKey(segment, segmentNames)
+          notices.push({
+            path: [...path, 'segments', position],
+            message: `segment "${segment}" is not defined: this strategy never matches${guess ? ` (did you mean "${guess}"?)` : ''}`,
+          })
+        })
+        const replacement = DEPRECATED_STRATEGIES[strategy.name]
+        if (replacement)
+          notices.push({
+            path: [...path, 'name'],
+            message: `${strategy.name} is deprecated (Unleash 5 removed it): ${replacement}${'groupId' in strategy ? ` and groupId ${JSON.stringify(strategy.groupId ?? '')}` : ''} does the same`,
+          })
+      })
+    }
+  }
+  return notices
+}
+
+/** Why RE2 (the engine Unleash's SDKs use) refuses a pattern, or undefined when it compiles. */
+export function regexProblem(pattern: string): string | undefined {
+  try {
+    RE2JS.compile(pattern)
+    return undefined
+  } catch (error) {
+    return (error as Error).message.replace(/^error parsing regexp: /, '')
+  }
 }

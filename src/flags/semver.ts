@@ -12,7 +12,9 @@ export interface SemVer {
 
 const NUMERIC = '0|[1-9]\\d*'
 const PRERELEASE_ID = `(?:${NUMERIC}|\\d*[a-zA-Z-][a-zA-Z0-9-]*)`
-const FULL = new RegExp(`^v?(${NUMERIC})\\.(${NUMERIC})\\.(${NUMERIC})(?:-(${PRERELEASE_ID}(?:\\.${PRERELEASE_ID})*))?(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?$`)
+const FULL = new RegExp(
+  `^v?(${NUMERIC})\\.(${NUMERIC})\\.(${NUMERIC})(?:-(${PRERELEASE_ID}(?:\\.${PRERELEASE_ID})*))?(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?$`,
+)
 
 export function parseSemVer(text: string): SemVer | undefined {
   if (text.length > 256) return undefined
@@ -27,7 +29,8 @@ export function parseSemVer(text: string): SemVer | undefined {
 export function compareSemVer(a: SemVer, b: SemVer): number {
   const main = a.major - b.major || a.minor - b.minor || a.patch - b.patch
   if (main !== 0) return Math.sign(main)
-  if (a.prerelease.length === 0 || b.prerelease.length === 0) return b.prerelease.length - a.prerelease.length === 0 ? 0 : a.prerelease.length === 0 ? 1 : -1
+  if (a.prerelease.length === 0 || b.prerelease.length === 0)
+    return b.prerelease.length - a.prerelease.length === 0 ? 0 : a.prerelease.length === 0 ? 1 : -1
   for (let i = 0; ; i++) {
     const x = a.prerelease[i]
     const y = b.prerelease[i]

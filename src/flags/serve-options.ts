@@ -1,5 +1,5 @@
 import type { Settings } from '../core/index.js'
-import { flagStatePaths, flagsFilePath } from './manage.js'
+import { flagStatePaths, flagsFilePath } from './flag-service.js'
 import type { FlagServerOptions } from './server.js'
 import { tokensFromLists } from './tokens.js'
 

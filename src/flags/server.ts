@@ -9,9 +9,18 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { basename, dirname } from 'node:path'
 import { badInput, environmentError, isOpsError, systemClock, type Clock, type OpsError } from '../core/index.js'
-import { clientFeaturesResponse, etagOf, toClientFeatures, type ClientFeature } from './client-api.js'
+import {
+  clientDeltaResponse,
+  clientFeaturesResponse,
+  etagOf,
+  toClientFeatures,
+  toClientSegments,
+  type ClientFeature,
+  type ClientQuery,
+  type ClientSegment,
+} from './client-api.js'
 import { evaluateFeature, type EvaluationContext } from './evaluate.js'
-import { readFlagsFile, type LoadedFlags } from './load.js'
+import { readFlagsFile, type LoadedFlags } from './flags-file.js'
 import { FlagMetricsRecorder, metricsBodySchema, registerBodySchema, type FlagMetrics } from './metrics.js'
 import { completeTokens, findToken, readTokensFile, writeTokensFile, type FlagTokens, type TokenType } from './tokens.js'
 
@@ -50,6 +59,8 @@ export interface ReloadEvent {
   flags: number
   /** A failed reload: the message has file:line:col. The last good flags stay served. */
   error?: OpsError
+  /** A successful one: what the new file says that is valid but probably not meant. */
+  notices?: string[]
 }
 
 export interface FlagServer {
@@ -60,6 +71,8 @@ export interface FlagServer {
   /** Tokens per environment, client and frontend. */
   tokens: FlagTokens
   environments(): string[]
+  /** Notices of the flags served now (see flagsFileNotices). */
+  notices(): string[]
   /** Reads the file now (the watcher does this by itself). */
   reload(): ReloadEvent
   /** Metrics so far, including those not yet written. */
@@ -75,8 +88,12 @@ export async function startFlagServer(options: FlagServerOptions): Promise<FlagS
   const random = options.random ?? Math.random
   const log = options.log ?? (() => {})
   let current: LoadedFlags = readFlagsFile(options.file)
+  /** Bumped at every change of the flags: the delta API's revision. */
+  let revision = 1
   let features = new Map<string, ClientFeature[]>()
+  let segments: Map<number, ClientSegment> | undefined
   let responses = new Map<string, { text: string; etag: string }>()
+  const streams = new Set<{ environment: string; query: ClientQuery; response: ServerResponse }>()
   let lastError: string | undefined
 
   const tokens: FlagTokens = {
@@ -92,19 +109,32 @@ export async function startFlagServer(options: FlagServerOptions): Promise<FlagS
   }
   await ensureTokens()
 
-  const metrics = new FlagMetricsRecorder(options.metricsFile, clock, 1000, (error) => log(`flags serve: cannot write metrics to ${options.metricsFile}: ${error.message}`))
+  const metrics = new FlagMetricsRecorder(options.metricsFile, clock, 1000, (error) =>
+    log(`flags serve: cannot write metrics to ${options.metricsFile}: ${error.message}`),
+  )
 
   const featuresOf = (environment: string): ClientFeature[] => {
     let list = features.get(environment)
     if (!list) features.set(environment, (list = toClientFeatures(current.flags, environment)))
     return list
   }
+  const segmentsById = (): Map<number, ClientSegment> =>
+    (segments ??= new Map(toClientSegments(current.flags).map((segment) => [segment.id, segment])))
+
+  /** Streaming SDKs get the new flags as they change, as one hydration event. */
+  const publish = () => {
+    for (const stream of streams) {
+      const body = clientDeltaResponse(current.flags, stream.environment, stream.query, revision)
+      stream.response.write(`id: ${revision}\nevent: unleash-updated\ndata: ${JSON.stringify(body)}\n\n`)
+    }
+  }
 
   const reload = (): ReloadEvent => {
     try {
       const next = readFlagsFile(options.file)
       // An editor that truncates before writing shows an empty file for a moment: never serve "no flags" from that.
-      if (next.text.trim() === '' && current.text.trim() !== '') throw badInput(`${options.file} is empty`, 'Write the flags back; the last good ones are served meanwhile.')
+      if (next.text.trim() === '' && current.text.trim() !== '')
+        throw badInput(`${options.file} is empty`, 'Write the flags back; the last good ones are served meanwhile.')
       const recovered = lastError !== undefined
       lastError = undefined
       if (next.text === current.text) {
@@ -114,15 +144,30 @@ export async function startFlagServer(options: FlagServerOptions): Promise<FlagS
         return unchanged
       }
       current = next
+      revision++
       features = new Map()
+      segments = undefined
       responses = new Map()
+      publish()
       void ensureTokens().catch((error: Error) => log(`flags serve: cannot write tokens: ${error.message}`))
-      const event = { ok: true, changed: true, file: options.file, flags: Object.keys(current.flags.flags).length }
+      const event = {
+        ok: true,
+        changed: true,
+        file: options.file,
+        flags: Object.keys(current.flags.flags).length,
+        ...(current.notices.length ? { notices: current.notices } : {}),
+      }
       options.onReload?.(event)
       return event
     } catch (error) {
       const failure = isOpsError(error) ? error : environmentError(`Cannot reload ${options.file}: ${(error as Error).message}`)
-      const event: ReloadEvent = { ok: false, changed: false, file: options.file, flags: Object.keys(current.flags.flags).length, error: failure }
+      const event: ReloadEvent = {
+        ok: false,
+        changed: false,
+        file: options.file,
+        flags: Object.keys(current.flags.flags).length,
+        error: failure,
+      }
       // The poller would report the same broken file every second; once per distinct error is enough.
       if (failure.message !== lastError) options.onReload?.(event)
       lastError = failure.message
@@ -151,7 +196,8 @@ export async function startFlagServer(options: FlagServerOptions): Promise<FlagS
       if (method === 'OPTIONS') {
         response.writeHead(204, {
           'access-control-allow-methods': 'GET, POST, OPTIONS',
-          'access-control-allow-headers': 'authorization, content-type, if-none-match, unleash-appname, unleash-instanceid, unleash-connection-id, unleash-sdk, unleash-interval, x-unleash-sdk',
+          'access-control-allow-headers':
+            'authorization, content-type, if-none-match, unleash-appname, unleash-instanceid, unleash-connection-id, unleash-sdk, unleash-interval, x-unleash-sdk',
           'access-control-max-age': '86400',
         })
         return void response.end()
@@ -165,27 +211,57 @@ export async function startFlagServer(options: FlagServerOptions): Promise<FlagS
     }
     const access = authenticate(request, route.api)
     if (!access) {
-      return sendJson(response, 401, { message: `a valid ${route.api} token is required in the Authorization header` }, { 'www-authenticate': 'Unleash' })
+      return sendJson(
+        response,
+        401,
+        { message: `a valid ${route.api} token is required in the Authorization header` },
+        { 'www-authenticate': 'Unleash' },
+      )
     }
     switch (route.action) {
       case 'features': {
-        // SDKs poll every few seconds: the document is built once per version of the file, environment and prefix.
-        const prefix = url.searchParams.get('namePrefix') ?? ''
-        const key = `${access.environment}\u0000${prefix}`
+        // SDKs poll every few seconds: the document is built once per version of the file, environment and query.
+        const query = clientQuery(url, request)
+        const key = `${access.environment}\u0000${JSON.stringify(query)}`
         let cached = responses.get(key)
         if (!cached) {
-          const body = clientFeaturesResponse(current.flags, access.environment, prefix || undefined)
+          const body = clientFeaturesResponse(current.flags, access.environment, query, revision)
           responses.set(key, (cached = { text: JSON.stringify(body), etag: body.meta.etag }))
         }
         return sendWithEtag(request, response, cached.text, cached.etag)
       }
+      case 'delta': {
+        // One hydration event with everything: an SDK that is up to date gets 304, any other the whole state.
+        const query = clientQuery(url, request)
+        const body = clientDeltaResponse(current.flags, access.environment, query, revision)
+        return sendWithEtag(request, response, JSON.stringify(body), `"${revision}:${etagOf(query).slice(1, 9)}"`)
+      }
+      case 'streaming': {
+        const query = clientQuery(url, request)
+        response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
+        const body = clientDeltaResponse(current.flags, access.environment, query, revision)
+        response.write(`id: ${revision}\nevent: unleash-connected\ndata: ${JSON.stringify(body)}\n\n`)
+        const stream = { environment: access.environment, query, response }
+        streams.add(stream)
+        request.on('close', () => streams.delete(stream))
+        return
+      }
       case 'frontend': {
         const input = method === 'POST' ? await readJson(request) : undefined
         if (input === INVALID) return sendJson(response, 400, { message: 'the body must be JSON' })
-        const context = frontendContext(url, input, request, access.environment)
-        const toggles = featuresOf(access.environment).flatMap((feature) => {
-          const result = evaluateFeature(feature, context, { now: clock.now(), random })
-          return result.enabled ? [{ name: feature.name, enabled: true, variant: result.variant, impressionData: feature.impressionData }] : []
+        const context = frontendContext(url, input, access.environment)
+        const list = featuresOf(access.environment)
+        const evaluation = {
+          now: clock.now(),
+          random,
+          features: new Map(list.map((feature) => [feature.name, feature])),
+          segments: segmentsById(),
+        }
+        const toggles = list.flatMap((feature) => {
+          const result = evaluateFeature(feature, context, evaluation)
+          return result.enabled
+            ? [{ name: feature.name, enabled: true, variant: result.variant, impressionData: feature.impressionData }]
+            : []
         })
         const body = { toggles }
         return sendWithEtag(request, response, JSON.stringify(body), etagOf(body))
@@ -217,7 +293,11 @@ export async function startFlagServer(options: FlagServerOptions): Promise<FlagS
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
         error.code === 'EADDRINUSE'
-          ? environmentError(`Port ${options.port ?? DEFAULT_FLAG_SERVER_PORT} on ${host} is in use`, 'Stop what uses it, or pick another with --port (0 picks a free one).', error)
+          ? environmentError(
+              `Port ${options.port ?? DEFAULT_FLAG_SERVER_PORT} on ${host} is in use`,
+              'Stop what uses it, or pick another with --port (0 picks a free one).',
+              error,
+            )
           : error,
       ),
     )
@@ -234,11 +314,14 @@ export async function startFlagServer(options: FlagServerOptions): Promise<FlagS
     port,
     tokens,
     environments: () => [...current.flags.environments],
+    notices: () => [...current.notices],
     reload,
     metrics: () => metrics.snapshot(),
     stop() {
       stopping ??= (async () => {
         watchers?.close()
+        for (const stream of streams) stream.response.end()
+        streams.clear()
         await new Promise<void>((resolve) => {
           server.close(() => resolve())
           server.closeAllConnections()
@@ -250,8 +333,13 @@ export async function startFlagServer(options: FlagServerOptions): Promise<FlagS
   }
 }
 
-const ROUTES: Record<string, { api: TokenType; action: 'features' | 'frontend' | 'register' | 'metrics' } | undefined> = {
+const ROUTES: Record<
+  string,
+  { api: TokenType; action: 'features' | 'delta' | 'streaming' | 'frontend' | 'register' | 'metrics' } | undefined
+> = {
   'GET /api/client/features': { api: 'client', action: 'features' },
+  'GET /api/client/delta': { api: 'client', action: 'delta' },
+  'GET /api/client/streaming': { api: 'client', action: 'streaming' },
   'POST /api/client/register': { api: 'client', action: 'register' },
   'POST /api/client/metrics': { api: 'client', action: 'metrics' },
   'GET /api/frontend': { api: 'frontend', action: 'frontend' },
@@ -260,10 +348,38 @@ const ROUTES: Record<string, { api: TokenType; action: 'features' | 'frontend' |
   'POST /api/frontend/client/metrics': { api: 'frontend', action: 'metrics' },
 }
 
-const STANDARD_FIELDS = new Set(['userId', 'sessionId', 'remoteAddress', 'appName', 'currentTime'])
+/**
+ * The SDK's query filters, as Unleash reads them: `project` and `tag` (repeatable), `namePrefix`;
+ * SDKs that announce client spec 4.2.0 or later get segments by id, older ones inlined.
+ */
+function clientQuery(url: URL, request: IncomingMessage): ClientQuery {
+  const list = (name: string) =>
+    url.searchParams
+      .getAll(name)
+      .flatMap((value) => value.split(','))
+      .filter(Boolean)
+  const spec = /^(\d+)\.(\d+)/.exec(String(request.headers['unleash-client-spec'] ?? ''))
+  const supportsSegments = spec !== null && (Number(spec[1]) > 4 || (Number(spec[1]) === 4 && Number(spec[2]) >= 2))
+  const project = list('project')
+  const tag = url.searchParams.getAll('tag').filter(Boolean)
+  const namePrefix = url.searchParams.get('namePrefix') ?? ''
+  return {
+    ...(project.length ? { project } : {}),
+    ...(tag.length ? { tag } : {}),
+    ...(namePrefix ? { namePrefix } : {}),
+    ...(supportsSegments ? {} : { inlineSegments: true }),
+  }
+}
 
-/** The frontend API's context: query parameters (GET) or the JSON body (POST), environment from the token. */
-function frontendContext(url: URL, body: unknown, request: IncomingMessage, environment: string): EvaluationContext {
+const STANDARD_FIELDS = new Set(['userId', 'sessionId', 'remoteAddress', 'appName', 'environment', 'currentTime'])
+
+/**
+ * The frontend API's context: query parameters (GET) or the JSON body (POST). As on Unleash, the
+ * environment is the token's unless the context names one. Unlike Unleash, nothing is made up:
+ * no caller address, no random sessionId (browser SDKs send their own), so that the frontend
+ * API answers exactly what a server-side SDK answers for the same context.
+ */
+function frontendContext(url: URL, body: unknown, environment: string): EvaluationContext {
   const context: EvaluationContext = { environment, properties: {} }
   const assign = (key: string, value: unknown) => {
     if (value === undefined || value === null || typeof value === 'object') return
@@ -271,19 +387,19 @@ function frontendContext(url: URL, body: unknown, request: IncomingMessage, envi
     const property = /^properties\[(.+)\]$/.exec(key)?.[1]
     if (property) context.properties![property] = text
     else if (STANDARD_FIELDS.has(key)) (context as Record<string, unknown>)[key] = text
-    else if (key !== 'environment') context.properties![key] = text
+    else context.properties![key] = text
   }
   for (const [key, value] of url.searchParams) assign(key, value)
   if (body && typeof body === 'object') {
     const source = (body as { context?: unknown }).context ?? body
     if (source && typeof source === 'object') {
       for (const [key, value] of Object.entries(source)) {
-        if (key === 'properties' && value && typeof value === 'object') for (const [name, item] of Object.entries(value)) assign(`properties[${name}]`, item)
+        if (key === 'properties' && value && typeof value === 'object')
+          for (const [name, item] of Object.entries(value)) assign(`properties[${name}]`, item)
         else assign(key, value)
       }
     }
   }
-  context.remoteAddress ??= request.socket.remoteAddress?.replace(/^::ffff:/, '')
   return context
 }
 
@@ -324,7 +440,12 @@ function sendWithEtag(request: IncomingMessage, response: ServerResponse, text: 
     response.writeHead(304, { etag, 'cache-control': 'no-cache' })
     return void response.end()
   }
-  response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), etag, 'cache-control': 'no-cache' })
+  response.writeHead(200, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    etag,
+    'cache-control': 'no-cache',
+  })
   response.end(text)
 }
 

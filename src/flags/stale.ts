@@ -24,6 +24,8 @@ export interface StaleFlagInput {
   /** Yes + no evaluations seen; undefined when unknown. */
   evaluations?: number | undefined
   lastSeenAt?: string | undefined
+  /** Flags it depends on: a parent with a live child is not stale (code asks for the child, SDKs evaluate the parent with it). */
+  parents?: readonly string[] | undefined
 }
 
 export interface StaleInput {
@@ -51,14 +53,19 @@ export function findStaleFlags(input: StaleInput): StaleReport {
     if (lifetime !== undefined && flag.createdAt) {
       const ageDays = Math.floor((input.now.getTime() - Date.parse(flag.createdAt)) / DAY_MS)
       if (ageDays > lifetime) {
-        findings.push({ flag: flag.name, rule: 'past-lifetime', message: `${flag.type} flag is ${ageDays} days old; ${flag.type} flags are expected to be removed within ${lifetime} days` })
+        findings.push({
+          flag: flag.name,
+          rule: 'past-lifetime',
+          message: `${flag.type} flag is ${ageDays} days old; ${flag.type} flags are expected to be removed within ${lifetime} days`,
+        })
       }
     }
     if (input.evaluationsKnown && !flag.lastSeenAt && !flag.evaluations) {
       findings.push({ flag: flag.name, rule: 'never-evaluated', message: 'no SDK has reported evaluating it' })
     }
   }
-  if (!input.evaluationsKnown) skipped.push('never-evaluated: no SDK has reported metrics yet (point an SDK at opsctl flags serve, or at Unleash)')
+  if (!input.evaluationsKnown)
+    skipped.push('never-evaluated: no SDK has reported metrics yet (point an SDK at opsctl flags serve, or at Unleash)')
 
   if (input.references === undefined) {
     skipped.push('missing-definition, unused-in-code: the code was not scanned')
@@ -69,12 +76,40 @@ export function findStaleFlags(input: StaleInput): StaleReport {
     for (const [flag, references] of byFlag) {
       if (defined.has(flag)) continue
       const where = references.map((reference) => ({ file: reference.file, line: reference.line }))
-      findings.push({ flag, rule: 'missing-definition', message: `named in code (${where.map((at) => `${at.file}:${at.line}`).join(', ')}) but not defined`, references: where })
+      findings.push({
+        flag,
+        rule: 'missing-definition',
+        message: `named in code (${where.map((at) => `${at.file}:${at.line}`).join(', ')}) but not defined`,
+        references: where,
+      })
     }
     for (const flag of input.flags) {
-      if (!byFlag.has(flag.name)) findings.push({ flag: flag.name, rule: 'unused-in-code', message: 'defined but no SDK call in the scanned code names it' })
+      if (!byFlag.has(flag.name))
+        findings.push({ flag: flag.name, rule: 'unused-in-code', message: 'defined but no SDK call in the scanned code names it' })
     }
   }
-  findings.sort((a, b) => a.flag.localeCompare(b.flag) || a.rule.localeCompare(b.rule))
-  return { findings, skipped }
+  const kept = parentsOfLiveChildren(input.flags, findings)
+  const remaining = findings.filter((finding) => !(kept.has(finding.flag) && PARENT_EXEMPT.has(finding.rule)))
+  remaining.sort((a, b) => a.flag.localeCompare(b.flag) || a.rule.localeCompare(b.rule))
+  return { findings: remaining, skipped }
+}
+
+/** What a parent is excused from while a child lives: its age, no evaluations of its own, no code naming it. */
+const PARENT_EXEMPT = new Set<StaleRule>(['past-lifetime', 'never-evaluated', 'unused-in-code'])
+
+/** Parents (transitively) of flags with no finding of their own. */
+function parentsOfLiveChildren(flags: readonly StaleFlagInput[], findings: readonly StaleFinding[]): Set<string> {
+  const stale = new Set(findings.map((finding) => finding.flag))
+  const byName = new Map(flags.map((flag) => [flag.name, flag]))
+  const kept = new Set<string>()
+  const keep = (flag: StaleFlagInput) => {
+    for (const parent of flag.parents ?? []) {
+      if (kept.has(parent)) continue
+      kept.add(parent)
+      const next = byName.get(parent)
+      if (next) keep(next)
+    }
+  }
+  for (const flag of flags) if (!stale.has(flag.name)) keep(flag)
+  return kept
 }

@@ -23,7 +23,10 @@ const TOKEN_PATTERN = /^([^:\s]+):([A-Za-z0-9][A-Za-z0-9_-]*)\.(\S{8,})$/
 /** `*:development.3f9a...` -> its environment; refuses anything else. */
 export function tokenEnvironment(token: string, what = 'token'): string {
   const match = TOKEN_PATTERN.exec(token)
-  if (!match) throw badInput(`A ${what} must look like Unleash's project:environment.secret (a secret of 8 characters or more), e.g. *:development.<secret>`)
+  if (!match)
+    throw badInput(
+      `A ${what} must look like Unleash's project:environment.secret (a secret of 8 characters or more), e.g. *:development.<secret>`,
+    )
   return match[2]!
 }
 
@@ -34,7 +37,10 @@ export function generateToken(environment: string): string {
 /** Tokens given as lists (flags, config) -> per environment; one token per environment and API. */
 export function tokensFromLists(client: readonly string[], frontend: readonly string[]): FlagTokens {
   const tokens: FlagTokens = { client: {}, frontend: {} }
-  for (const [type, list] of [['client', client], ['frontend', frontend]] as const) {
+  for (const [type, list] of [
+    ['client', client],
+    ['frontend', frontend],
+  ] as const) {
     for (const token of list) {
       const environment = tokenEnvironment(token, `${type} token`)
       if (tokens[type][environment]) throw badInput(`Two ${type} tokens for ${environment}; give one per environment`)
@@ -67,7 +73,8 @@ export function readTokensFile(file: string): FlagTokens | undefined {
     return undefined
   }
   const parsed = tokensFileSchema.safeParse(JSON.parse(text))
-  if (!parsed.success) throw badInput(`${file} is not a tokens file of opsctl flags serve`, 'Delete it: new tokens are generated on the next start.')
+  if (!parsed.success)
+    throw badInput(`${file} is not a tokens file of opsctl flags serve`, 'Delete it: new tokens are generated on the next start.')
   return parsed.data
 }
 

@@ -35,7 +35,10 @@ export function findIncidentByRef<T extends IncidentRef>(incidents: readonly T[]
   const bySuffix = incidents.filter((incident) => incident.id.toUpperCase().endsWith(`-${wanted}`))
   if (bySuffix.length === 1) return bySuffix[0]!
   if (bySuffix.length > 1) {
-    throw badInput(`"${ref}" matches ${bySuffix.length} incidents: ${bySuffix.map((incident) => incident.id).join(', ')}`, 'Give the whole id.')
+    throw badInput(
+      `"${ref}" matches ${bySuffix.length} incidents: ${bySuffix.map((incident) => incident.id).join(', ')}`,
+      'Give the whole id.',
+    )
   }
   throw badInput(`No incident "${ref}" in the journal`, 'List them with opsctl incident list.')
 }

@@ -22,7 +22,8 @@ export const METRIC_DEFINITIONS: ReadonlyArray<{ name: MetricName; label: string
   {
     name: 'timeToDetect',
     label: 'Time to detect',
-    definition: 'From the start of impact (--impact-started, or the alert\'s startsAt) to the declaration of the incident.',
+    definition:
+      "From the start of impact to the declaration of the incident. The start of impact is the one a person gave (--impact-started, or corrected with incident update); without one, the alert's startsAt, which Prometheus sets when the rule fires, after its for: window: the impact began that much earlier, so this figure is short by up to the rule's for: duration.",
   },
   {
     name: 'timeToAcknowledge',
@@ -32,12 +33,14 @@ export const METRIC_DEFINITIONS: ReadonlyArray<{ name: MetricName; label: string
   {
     name: 'timeToMitigate',
     label: 'Time to mitigate',
-    definition: 'From the start of impact to the mitigation (incident mitigate: users no longer hurt). Without a recorded impact start, from the declaration; without a mitigation, to the resolution.',
+    definition:
+      "From the start of impact (the alert's startsAt when no person gave one) to the mitigation (incident mitigate: users no longer hurt). Without either start, from the declaration; without a mitigation, to the resolution.",
   },
   {
     name: 'timeToRecover',
     label: 'Time to recover',
-    definition: 'From the start of impact to the resolution (incident resolve: the cause fixed, service restored). Without a recorded impact start, from the declaration.',
+    definition:
+      "From the start of impact (the alert's startsAt when no person gave one) to the resolution (incident resolve: the cause fixed, service restored). Without either start, from the declaration.",
   },
 ]
 
@@ -55,26 +58,56 @@ function span(name: MetricName, from: IncidentMetric['from'], to: IncidentMetric
   return metric
 }
 
+/** Where impact is measured from: the start a person gave, else the alerts' earliest startsAt, else the declaration. */
+export function impactOrigin(incident: Incident): { point: string; at: string; given: boolean } {
+  if (incident.impactStartedAt) return { point: 'impact start', at: incident.impactStartedAt, given: true }
+  if (incident.alertsStartedAt) return { point: 'alert startsAt', at: incident.alertsStartedAt, given: false }
+  return { point: 'declaration', at: incident.openedAt, given: false }
+}
+
+const FROM_ALERT = "measured from the alert's startsAt: impact began earlier, by up to the rule's for: window"
+
 export function computeMetrics(incident: Incident): IncidentMetric[] {
   const declared = { point: 'declaration', at: incident.openedAt }
-  const impact = incident.impactStartedAt ? { point: 'impact start', at: incident.impactStartedAt } : undefined
+  const origin = impactOrigin(incident)
+  const impact = origin.point === 'declaration' ? undefined : { point: origin.point, at: origin.at }
   const start = impact ?? declared
-  const fromDeclaration = impact ? undefined : 'impact start not recorded: measured from the declaration'
+  const startNote = impact ? (origin.given ? undefined : FROM_ALERT) : 'impact start not recorded: measured from the declaration'
   const cancelled = incident.status === 'cancelled' ? 'the incident was cancelled' : undefined
 
-  const detect = span('timeToDetect', impact, declared, impact ? undefined : 'impact start not recorded (incident start --impact-started)')
+  const detect = span(
+    'timeToDetect',
+    impact,
+    declared,
+    impact
+      ? origin.given
+        ? undefined
+        : FROM_ALERT
+      : 'impact start not recorded (incident start --impact-started, or incident update --impact-started)',
+  )
 
   const acknowledged = incident.acknowledgedAt ? { point: 'acknowledgement', at: incident.acknowledgedAt } : undefined
   const acknowledge = span('timeToAcknowledge', declared, acknowledged, acknowledged ? undefined : 'not acknowledged')
 
   let mitigate: IncidentMetric
-  if (incident.mitigatedAt) mitigate = span('timeToMitigate', start, { point: 'mitigation', at: incident.mitigatedAt }, fromDeclaration)
+  if (incident.mitigatedAt)
+    mitigate = span(
+      'timeToMitigate',
+      start,
+      { point: incident.mitigatedAutomatically ? 'mitigation (every alert resolved)' : 'mitigation', at: incident.mitigatedAt },
+      startNote,
+    )
   else if (incident.resolvedAt) {
-    mitigate = span('timeToMitigate', start, { point: 'resolution', at: incident.resolvedAt }, joinNotes(fromDeclaration, 'no mitigation recorded: measured to the resolution'))
+    mitigate = span(
+      'timeToMitigate',
+      start,
+      { point: 'resolution', at: incident.resolvedAt },
+      joinNotes(startNote, 'no mitigation recorded: measured to the resolution'),
+    )
   } else mitigate = span('timeToMitigate', undefined, undefined, cancelled ?? 'not mitigated yet')
 
   const recover = incident.resolvedAt
-    ? span('timeToRecover', start, { point: 'resolution', at: incident.resolvedAt }, fromDeclaration)
+    ? span('timeToRecover', start, { point: 'resolution', at: incident.resolvedAt }, startNote)
     : span('timeToRecover', undefined, undefined, cancelled ?? 'not resolved yet')
 
   return [detect, acknowledge, mitigate, recover]

@@ -126,7 +126,12 @@ export function parseRunbook(source: string, file: string): ParsedRunbook {
   // Control characters (an ANSI escape, a bidi override) could make a command look like another.
   lines.forEach((line, index) => {
     const found = CONTROL.exec(line)
-    if (found) problem(index + 1, `contains the control character U+${found[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}, which can hide what a command does`, { col: found.index + 1 })
+    if (found)
+      problem(
+        index + 1,
+        `contains the control character U+${found[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}, which can hide what a command does`,
+        { col: found.index + 1 },
+      )
   })
 
   const front = readFrontMatter(lines, file)
@@ -140,7 +145,13 @@ export function parseRunbook(source: string, file: string): ParsedRunbook {
   const meta = front.meta
   const base = file.split(/[\\/]/).pop()!.replace(/\.md$/i, '')
   if (base !== meta.id && !base.startsWith('_')) {
-    problems.push({ file, line: front.idLine ?? 2, message: `the id "${meta.id}" differs from the file name "${base}.md"`, level: 'warning', fatal: false })
+    problems.push({
+      file,
+      line: front.idLine ?? 2,
+      message: `the id "${meta.id}" differs from the file name "${base}.md"`,
+      level: 'warning',
+      fatal: false,
+    })
   }
 
   const runbook: Runbook = {
@@ -168,7 +179,8 @@ interface FrontMatter {
   problems: RunbookProblem[]
 }
 
-const FRONT_MATTER_HINT = 'A runbook starts with front matter between two --- lines: id, title, symptoms, alerts, severity, owner (see docs/incidents.md).'
+const FRONT_MATTER_HINT =
+  'A runbook starts with front matter between two --- lines: id, title, symptoms, alerts, severity, owner (see docs/incidents.md).'
 
 function readFrontMatter(lines: string[], file: string): FrontMatter {
   const fatal = (line: number, message: string, col?: number, hint = FRONT_MATTER_HINT): FrontMatter => ({
@@ -193,7 +205,10 @@ function readFrontMatter(lines: string[], file: string): FrontMatter {
   }
   const result = runbookMetaSchema.safeParse(located.value)
   if (!result.success) {
-    const error = describeSchemaIssues(result.error.issues, located, runbookMetaSchema, { what: 'runbook front matter', hint: FRONT_MATTER_HINT })
+    const error = describeSchemaIssues(result.error.issues, located, runbookMetaSchema, {
+      what: 'runbook front matter',
+      hint: FRONT_MATTER_HINT,
+    })
     return { closeLine: 0, problems: problemsFromMessage(error.message, file, 2, error.hint) }
   }
   const idLine = lineOfKey(located, 'id')
@@ -232,7 +247,8 @@ const HEADING = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/
 
 function readStructure(lines: string[], start: number, file: string): Structure {
   const problems: RunbookProblem[] = []
-  const problem = (line: number, message: string, level: 'error' | 'warning' = 'error') => problems.push({ file, line, message, level, fatal: false })
+  const problem = (line: number, message: string, level: 'error' | 'warning' = 'error') =>
+    problems.push({ file, line, message, level, fatal: false })
   const sections: Array<RunbookSection & { bodyLines: string[] }> = []
   const steps: RunbookStep[] = []
   const names = new Map<string, number>()
@@ -310,14 +326,17 @@ function readStructure(lines: string[], start: number, file: string): Structure 
   for (const required of REQUIRED_SECTIONS) {
     const found = sections.filter((section) => section.key === required.key)
     if (found.length === 0) problem(anchor, `missing section "## ${required.title}"`)
-    for (const duplicate of found.slice(1)) problem(duplicate.line, `section "## ${required.title}" appears twice (first on line ${found[0]!.line})`)
+    for (const duplicate of found.slice(1))
+      problem(duplicate.line, `section "## ${required.title}" appears twice (first on line ${found[0]!.line})`)
     const first = found[0]
     if (first && !first.body) problem(first.line, `section "## ${first.title}" is empty`)
   }
   const triage = sections.find((section) => section.key === 'triage')
-  if (triage?.body && !/^\s*[-*] \[[ xX]\]/m.test(triage.body)) problem(triage.line, 'the triage checklist has no checklist items ("- [ ] ...")', 'warning')
+  if (triage?.body && !/^\s*[-*] \[[ xX]\]/m.test(triage.body))
+    problem(triage.line, 'the triage checklist has no checklist items ("- [ ] ...")', 'warning')
   const mitigation = sections.find((section) => section.key === 'mitigation')
-  if (mitigation?.body && !steps.some((step) => step.section === 'mitigation')) problem(mitigation.line, 'the mitigation section has no runnable step', 'warning')
+  if (mitigation?.body && !steps.some((step) => step.section === 'mitigation'))
+    problem(mitigation.line, 'the mitigation section has no runnable step', 'warning')
 
   return { sections: sections.map(({ bodyLines: _bodyLines, ...section }) => section), steps, problems }
 }
@@ -372,7 +391,8 @@ function readStep(
     return undefined
   }
   if (!runnable) {
-    if (name !== undefined) problem(line, `step "${name}" is a ${language} block; only ${RUNNABLE_LANGUAGES.join(', ')} blocks are runnable steps`)
+    if (name !== undefined)
+      problem(line, `step "${name}" is a ${language} block; only ${RUNNABLE_LANGUAGES.join(', ')} blocks are runnable steps`)
     return undefined
   }
   if (name === undefined) {

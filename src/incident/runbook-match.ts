@@ -23,35 +23,58 @@ export interface RunbookMatch {
 
 const SCORE = { named: 100, alert: 50, symptom: 10 } as const
 
+/**
+ * A group of alerts against the runbooks. A runbook's score is that of its strongest kind of match
+ * (named > alert name > symptom), whatever the number of alerts in the group: three instances of
+ * one alert are one reason, naming the alert once (`alert HighLatency ×3 matches alerts: HighLatency*`).
+ */
 export function matchRunbooks(alerts: readonly AlertLike[], runbooks: readonly RunbookMeta[]): RunbookMatch[] {
   const matches: RunbookMatch[] = []
   for (const runbook of runbooks) {
     let score = 0
-    const reasons: string[] = []
+    // reason wording (without the alert names) -> alert names, in order of first appearance
+    const reasons = new Map<string, string[]>()
+    const add = (kind: keyof typeof SCORE, wording: string, alert: AlertLike) => {
+      score = Math.max(score, SCORE[kind])
+      const names = reasons.get(wording) ?? []
+      names.push(alert.name)
+      reasons.set(wording, names)
+    }
     for (const alert of alerts) {
       if (!servesAlert(runbook, alert.service)) continue
-      const named = namedRunbook(alert)
-      if (named.includes(runbook.id)) {
-        score += SCORE.named
-        reasons.push(`alert ${alert.name} names it in its runbook annotation`)
+      if (namedRunbook(alert).includes(runbook.id)) {
+        add('named', 'names it in its runbook annotation', alert)
         continue
       }
       const pattern = runbook.alerts.find((candidate) => globMatches(candidate, alert.name))
       if (pattern) {
-        score += SCORE.alert
-        reasons.push(`alert ${alert.name} matches alerts: ${pattern}`)
+        add('alert', `matches alerts: ${pattern}`, alert)
         continue
       }
-      const words = wordsOf([alert.name, alert.summary, alert.annotations?.summary, alert.annotations?.description, alert.annotations?.message].filter(Boolean).join(' '))
+      const words = wordsOf(
+        [alert.name, alert.summary, alert.annotations?.summary, alert.annotations?.description, alert.annotations?.message]
+          .filter(Boolean)
+          .join(' '),
+      )
       const symptom = runbook.symptoms.find((candidate) => symptomMatches(candidate, words))
-      if (symptom) {
-        score += SCORE.symptom
-        reasons.push(`alert ${alert.name} shows the symptom "${symptom}"`)
-      }
+      if (symptom) add('symptom', `shows the symptom "${symptom}"`, alert)
     }
-    if (score > 0) matches.push({ id: runbook.id, title: runbook.title, score, reasons })
+    if (score > 0)
+      matches.push({
+        id: runbook.id,
+        title: runbook.title,
+        score,
+        reasons: [...reasons].map(([wording, names]) => `alert ${countedNames(names)} ${wording}`),
+      })
   }
   return matches.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id))
+}
+
+/** `HighLatency ×3, HighErrors`. */
+function countedNames(names: readonly string[]): string {
+  const counts = new Map<string, number>()
+  for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1)
+  return [...counts].map(([name, count]) => (count > 1 ? `${name} ×${count}` : name)).join(', ')
 }
 
 /** For an incident declared by hand: its title (and service) against the symptoms. */
@@ -62,7 +85,12 @@ export function matchRunbooksByText(text: string, service: string | undefined, r
     if (!servesAlert(runbook, service)) continue
     const symptoms = runbook.symptoms.filter((symptom) => symptomMatches(symptom, words))
     if (symptoms.length > 0) {
-      matches.push({ id: runbook.id, title: runbook.title, score: symptoms.length * SCORE.symptom, reasons: symptoms.map((symptom) => `the title shows the symptom "${symptom}"`) })
+      matches.push({
+        id: runbook.id,
+        title: runbook.title,
+        score: symptoms.length * SCORE.symptom,
+        reasons: symptoms.map((symptom) => `the title shows the symptom "${symptom}"`),
+      })
     }
   }
   return matches.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id))
@@ -75,8 +103,19 @@ function servesAlert(runbook: RunbookMeta, service: string | undefined): boolean
 
 /** `runbook`, `runbook_id` or `runbook_url` annotations: an id, or a URL whose last segment is one (`.../high-latency.md`). */
 function namedRunbook(alert: AlertLike): string[] {
-  const values = ['runbook', 'runbook_id', 'runbook_url', 'runbookUrl'].map((key) => alert.annotations?.[key] ?? alert.labels?.[key]).filter((value): value is string => Boolean(value))
-  return values.map((value) => value.trim().replace(/[?#].*$/, '').replace(/\/+$/, '').split('/').pop()!.replace(/\.md$/i, '').toLowerCase())
+  const values = ['runbook', 'runbook_id', 'runbook_url', 'runbookUrl']
+    .map((key) => alert.annotations?.[key] ?? alert.labels?.[key])
+    .filter((value): value is string => Boolean(value))
+  return values.map((value) =>
+    value
+      .trim()
+      .replace(/[?#].*$/, '')
+      .replace(/\/+$/, '')
+      .split('/')
+      .pop()!
+      .replace(/\.md$/i, '')
+      .toLowerCase(),
+  )
 }
 
 /** `HighLatency*` against `HighLatencyP99`, case-insensitive; `*` is any run of characters. */

@@ -6,9 +6,17 @@
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs'
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { badInput, OpsError, ExitCode, type Settings } from '../core/index.js'
+import { badInput, OpsError, ExitCode, verdict, type Settings, type Verdict } from '../core/index.js'
 import { detectActor } from '../journal/index.js'
-import { RUNBOOK_ID_PATTERN, findStep, formatProblem, parseRunbook, type Runbook, type RunbookProblem, type RunbookStep } from './runbook-format.js'
+import {
+  RUNBOOK_ID_PATTERN,
+  findStep,
+  formatProblem,
+  parseRunbook,
+  type Runbook,
+  type RunbookProblem,
+  type RunbookStep,
+} from './runbook-format.js'
 
 export const MAX_RUNBOOK_BYTES = 1024 * 1024
 export const TEMPLATE_FILE = '_template.md'
@@ -43,7 +51,10 @@ export function runbookSources(settings: Settings): RunbookSource[] {
   const configured = settings.config.runbooks.dirs.map((dir) => {
     const path = isAbsolute(dir) ? dir : resolve(settings.rootDir, dir)
     if (!existsSync(path) || !statSync(path).isDirectory()) {
-      throw badInput(`runbooks.dirs: ${dir} is not a directory (${path})`, `Create it (opsctl runbook new ID writes there), or remove it from ${settings.configPath ?? 'opsctl.yaml'}.`)
+      throw badInput(
+        `runbooks.dirs: ${dir} is not a directory (${path})`,
+        `Create it (opsctl runbook new ID writes there), or remove it from ${settings.configPath ?? 'opsctl.yaml'}.`,
+      )
     }
     return { dir: path, origin: 'configured' as const }
   })
@@ -72,7 +83,10 @@ export function readRunbookFile(path: string): ReturnType<typeof parseRunbook> {
   } catch (error) {
     throw badInput(`Cannot read runbook ${shown}: ${(error as Error).message}`)
   }
-  if (size > MAX_RUNBOOK_BYTES) return { problems: [{ file: shown, line: 1, message: `the file is ${size} bytes; a runbook is at most 1 MiB`, level: 'error', fatal: true }] }
+  if (size > MAX_RUNBOOK_BYTES)
+    return {
+      problems: [{ file: shown, line: 1, message: `the file is ${size} bytes; a runbook is at most 1 MiB`, level: 'error', fatal: true }],
+    }
   return parseRunbook(readFileSync(path, 'utf8'), shown)
 }
 
@@ -93,7 +107,13 @@ export function loadRunbookLibrary(settings: Settings): RunbookLibrary {
       const runbook = parsed.runbook
       const twin = seenHere.get(runbook.id)
       if (twin) {
-        broken.push({ file: runbook.file, line: 2, message: `the id "${runbook.id}" is already used by ${twin} in the same directory`, level: 'error', fatal: true })
+        broken.push({
+          file: runbook.file,
+          line: 2,
+          message: `the id "${runbook.id}" is already used by ${twin} in the same directory`,
+          level: 'error',
+          fatal: true,
+        })
         continue
       }
       seenHere.set(runbook.id, runbook.file)
@@ -114,7 +134,10 @@ export function findRunbook(library: RunbookLibrary, id: string): Runbook {
   const broken = library.broken.filter((problem) => problem.file.split(/[\\/]/).pop()!.replace(/\.md$/i, '').toLowerCase() === wanted)
   if (broken.length) throw brokenRunbookError(broken)
   const known = library.runbooks.map((runbook) => runbook.id)
-  throw badInput(`No runbook "${id}"`, known.length ? `Known runbooks: ${known.join(', ')} (opsctl runbook list).` : 'Add one with opsctl runbook new ID.')
+  throw badInput(
+    `No runbook "${id}"`,
+    known.length ? `Known runbooks: ${known.join(', ')} (opsctl runbook list).` : 'Add one with opsctl runbook new ID.',
+  )
 }
 
 export function findRunbookStep(runbook: Runbook, ref: string): RunbookStep {
@@ -123,12 +146,17 @@ export function findRunbookStep(runbook: Runbook, ref: string): RunbookStep {
   const steps = runbook.steps.map((candidate) => `${candidate.number} ${candidate.name}`)
   throw badInput(
     `Runbook ${runbook.id} has no step "${ref}"`,
-    steps.length ? `Give a number or a name: ${steps.join(', ')} (opsctl runbook show ${runbook.id}).` : `${runbook.file} has no runnable steps.`,
+    steps.length
+      ? `Give a number or a name: ${steps.join(', ')} (opsctl runbook show ${runbook.id}).`
+      : `${runbook.file} has no runnable steps.`,
   )
 }
 
 export function brokenRunbookError(problems: readonly RunbookProblem[]): OpsError {
-  return new OpsError(problems.map(formatProblem).join('\n'), { exit: ExitCode.BadInput, hint: problems.find((problem) => problem.hint)?.hint ?? 'Fix the runbook file at that line.' })
+  return new OpsError(problems.map(formatProblem).join('\n'), {
+    exit: ExitCode.BadInput,
+    hint: problems.find((problem) => problem.hint)?.hint ?? 'Fix the runbook file at that line.',
+  })
 }
 
 // --- lint ------------------------------------------------------------------------------------
@@ -153,7 +181,8 @@ export function lintRunbooks(settings: Settings | undefined, files: readonly str
   if (files.length > 0) {
     paths = files.map((file) => {
       const path = resolve(file)
-      if (!existsSync(path)) throw badInput(`No such file: ${file}`, 'Give runbook Markdown files, or no files to lint every configured runbook.')
+      if (!existsSync(path))
+        throw badInput(`No such file: ${file}`, 'Give runbook Markdown files, or no files to lint every configured runbook.')
       return path
     })
   } else {
@@ -169,7 +198,14 @@ export function lintRunbooks(settings: Settings | undefined, files: readonly str
       const dir = dirname(path)
       const key = `${dir}\u0000${parsed.runbook.id}`
       const twin = ids.get(key)
-      if (twin) problems.push({ file: parsed.runbook.file, line: 2, message: `the id "${parsed.runbook.id}" is already used by ${twin}`, level: 'error', fatal: false })
+      if (twin)
+        problems.push({
+          file: parsed.runbook.file,
+          line: 2,
+          message: `the id "${parsed.runbook.id}" is already used by ${twin}`,
+          level: 'error',
+          fatal: false,
+        })
       else ids.set(key, parsed.runbook.file)
     }
     if (problems.some((problem) => problem.fatal)) report.unreadable++
@@ -178,6 +214,31 @@ export function lintRunbooks(settings: Settings | undefined, files: readonly str
     report.files.push({ file: displayPath(path), ...(parsed.runbook ? { id: parsed.runbook.id } : {}), problems })
   }
   return report
+}
+
+/**
+ * Rules broken fail the lint (exit 1); warnings do not. A file that is not a readable runbook is
+ * bad input rather than a failed check: the command says so with exit 2 (brokenRunbookError).
+ */
+export function lintVerdict(report: LintReport): Verdict {
+  if (report.errors === 0) return verdict('pass')
+  const failing = report.files.filter((file) => file.problems.some((problem) => problem.level === 'error'))
+  return verdict('fail', [`${report.errors} error${report.errors === 1 ? '' : 's'} in ${failing.map((file) => file.file).join(', ')}`], {
+    hint: 'Fix each file:line above; docs/incidents.md has the format.',
+  })
+}
+
+/** A library with files that are not readable runbooks fails (the readable ones are still listed and usable). */
+export function libraryVerdict(library: RunbookLibrary): Verdict {
+  if (library.broken.length === 0) return verdict('pass')
+  return verdict('fail', library.broken.map(formatProblem), {
+    hint: library.broken.find((problem) => problem.hint)?.hint ?? 'Fix the runbook file at that line (opsctl runbook lint FILE).',
+  })
+}
+
+/** The problems of the files that are not readable runbooks at all. */
+export function unreadableProblems(report: LintReport): RunbookProblem[] {
+  return report.files.flatMap((file) => file.problems.filter((problem) => problem.fatal))
 }
 
 // --- new -------------------------------------------------------------------------------------
@@ -191,13 +252,19 @@ export interface ScaffoldRequest {
   force?: boolean
 }
 
-export function scaffoldRunbook(settings: Settings, request: ScaffoldRequest, env: NodeJS.ProcessEnv = process.env): { file: string; id: string } {
+export function scaffoldRunbook(
+  settings: Settings,
+  request: ScaffoldRequest,
+  env: NodeJS.ProcessEnv = process.env,
+): { file: string; id: string } {
   const id = request.id.trim()
-  if (!RUNBOOK_ID_PATTERN.test(id)) throw badInput(`Invalid runbook id "${request.id}"`, 'Use lowercase letters, digits and -, e.g. queue-backlog.')
+  if (!RUNBOOK_ID_PATTERN.test(id))
+    throw badInput(`Invalid runbook id "${request.id}"`, 'Use lowercase letters, digits and -, e.g. queue-backlog.')
   const first = settings.config.runbooks.dirs[0]
   const dir = request.dir ? resolve(request.dir) : first ? resolve(settings.rootDir, first) : join(settings.rootDir, 'runbooks')
   const file = join(dir, `${id}.md`)
-  if (existsSync(file) && !request.force) throw badInput(`${displayPath(file)} already exists`, 'Edit it, pick another id, or pass --force to overwrite it.')
+  if (existsSync(file) && !request.force)
+    throw badInput(`${displayPath(file)} already exists`, 'Edit it, pick another id, or pass --force to overwrite it.')
   const template = readFileSync(join(shippedRunbooksDir(), TEMPLATE_FILE), 'utf8')
   const title = request.title?.trim() || id.replace(/-/g, ' ').replace(/^./, (char) => char.toUpperCase())
   const owner = request.owner?.trim() || detectActor(env)

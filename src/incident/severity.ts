@@ -44,11 +44,17 @@ export const SEVERITY_DEFINITIONS: readonly SeverityDefinition[] = [
   },
 ]
 
-/** `2`, `sev2`, `SEV-2`, `p2` -> `SEV2`; anything else is bad input. */
+const BY_NAME = new Map(SEVERITY_DEFINITIONS.map((entry) => [entry.name, entry.severity]))
+
+/** `2`, `sev2`, `SEV-2`, `p2`, or the name the help shows (`major`) -> `SEV2`; anything else is bad input. */
 export function parseSeverity(text: string, what = '--sev'): Severity {
-  const match = /^(?:sev-?|p)?([1-5])$/i.exec(text.trim())
-  if (!match) throw badInput(`Invalid severity "${text}" for ${what}`, 'Give 1 to 5 (SEV1 is the worst): 1 critical, 2 major, 3 minor, 4 low, 5 informational.')
-  return `SEV${match[1]}` as Severity
+  const severity = readSeverity(text) ?? BY_NAME.get(text.trim().toLowerCase())
+  if (!severity)
+    throw badInput(
+      `Invalid severity "${text}" for ${what}`,
+      `Give 1 to 5 or its name (SEV1 is the worst): ${SEVERITY_DEFINITIONS.map((entry) => `${entry.severity.slice(3)} ${entry.name}`).join(', ')}.`,
+    )
+  return severity
 }
 
 /** A severity from the journal, which may hold anything a person appended: unknown ones read as undefined. */
@@ -58,6 +64,24 @@ export function readSeverity(value: unknown): Severity | undefined {
   return match ? (`SEV${match[1]}` as Severity) : undefined
 }
 
+/** How alert labels become severities (the config section `incident`). */
+export interface SeverityMapping {
+  /** The label read: `severity`. */
+  label: string
+  /** Label values (any case) per severity. */
+  values: Readonly<Record<Severity, readonly string[]>>
+  /** When no alert carries a value of the map. */
+  unlabelled: Severity
+}
+
+/** A label value to its severity: `sev1`…`sev5` and `p1`…`p5` always, then the configured values. */
+export function severityFromLabel(value: string, mapping: SeverityMapping): Severity | undefined {
+  const direct = readSeverity(value)
+  if (direct) return direct
+  const wanted = value.trim().toLowerCase()
+  return SEVERITIES.find((severity) => mapping.values[severity].some((candidate) => candidate.trim().toLowerCase() === wanted))
+}
+
 export function severityDefinition(severity: Severity): SeverityDefinition {
   return SEVERITY_DEFINITIONS.find((entry) => entry.severity === severity)!
 }
@@ -65,6 +89,11 @@ export function severityDefinition(severity: Severity): SeverityDefinition {
 /** The text `incident start --help` shows. */
 export function severityHelp(): string {
   return SEVERITY_DEFINITIONS.map((entry) => `${entry.severity} (${entry.name}): ${entry.definition}`).join('\n')
+}
+
+/** `SEV1 (critical)`. */
+export function severityLabel(severity: Severity): string {
+  return `${severity} (${severityDefinition(severity).name})`
 }
 
 /** Lower number is worse. */

@@ -5,12 +5,13 @@
  */
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { ExitCode, OpsError, badInput, redactText, stripAnsi, type Settings } from '../core/index.js'
+import { ExitCode, OpsError, badInput, parseDuration, redactText, stripAnsi, verdict, type Settings, type Verdict } from '../core/index.js'
 import { openJournal, recordEvent, type JournalEvent } from '../journal/index.js'
 import { readIncidents, selectIncident } from './incidents.js'
 import { findRunbook, findRunbookStep, loadRunbookLibrary } from './runbooks.js'
 import { formatProblem, type Runbook, type RunbookStep } from './runbook-format.js'
 import { isTerminal, type Incident } from './state.js'
+import { runbookEvents } from './events.js'
 
 export const OUTPUT_TAIL_LINES = 40
 export const OUTPUT_TAIL_CHARS = 4000
@@ -46,7 +47,8 @@ export interface StepRunRequest {
   /** Record without an incident even when one is open. */
   noIncident?: boolean
   yes: boolean
-  timeoutMs: number
+  /** Default: the config key incident.stepTimeout. */
+  timeoutMs?: number
   env?: NodeJS.ProcessEnv
 }
 
@@ -72,7 +74,10 @@ export async function planRunbookStep(settings: Settings, request: StepRunReques
   for (const problem of library.broken) note(`Skipped a broken runbook: ${formatProblem(problem)}`)
   const step = findRunbookStep(runbook, request.step)
   if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069]/.test(step.command)) {
-    throw badInput(`${runbook.file}:${step.line}: step ${step.name} contains control characters that would hide what it runs; not run`, `Check the file with opsctl runbook lint ${runbook.file}.`)
+    throw badInput(
+      `${runbook.file}:${step.line}: step ${step.name} contains control characters that would hide what it runs; not run`,
+      `Check the file with opsctl runbook lint ${runbook.file}.`,
+    )
   }
   let incident: Incident | undefined
   if (!request.noIncident) {
@@ -102,7 +107,16 @@ export async function planRunbookStep(settings: Settings, request: StepRunReques
   return {
     runbook,
     step,
-    ...(incident ? { incident: { id: incident.id, title: incident.title, status: incident.status, ...(incident.service ? { service: incident.service } : {}) } } : {}),
+    ...(incident
+      ? {
+          incident: {
+            id: incident.id,
+            title: incident.title,
+            status: incident.status,
+            ...(incident.service ? { service: incident.service } : {}),
+          },
+        }
+      : {}),
     shell: shellFor(step.language),
     prelude,
     cwd: settings.rootDir,
@@ -127,10 +141,13 @@ export async function runRunbookStep(settings: Settings, request: StepRunRequest
         hint: 'Run it from a terminal and answer y, or add --yes once you have read the command.',
       })
     }
-    const yes = await io.confirm(`Run step ${plan.step.number} (${plan.step.name})${plan.incident ? ` and record it in ${plan.incident.id}` : ''}? [y/N] `)
+    const yes = await io.confirm(
+      `Run step ${plan.step.number} (${plan.step.name})${plan.incident ? ` and record it in ${plan.incident.id}` : ''}? [y/N] `,
+    )
     if (!yes) throw new OpsError('Not run: declined', { exit: ExitCode.CheckFailed, hint: 'Nothing was run or recorded.' })
   }
-  const outcome = await executeStep(plan, request, io)
+  const timeoutMs = request.timeoutMs ?? parseDuration(settings.config.incident.stepTimeout, 'incident.stepTimeout')
+  const outcome = await executeStep(plan, { ...request, timeoutMs }, io)
   const data: Record<string, unknown> = {
     runbook: plan.runbook.id,
     step: plan.step.name,
@@ -147,13 +164,20 @@ export async function runRunbookStep(settings: Settings, request: StepRunRequest
   if (plan.incident) links.incident = plan.incident.id
   let event: JournalEvent
   try {
-    event = await recordEvent(settings, { kind: 'runbook.step', subject: plan.incident?.id ?? plan.runbook.id, links, data }, { env: request.env })
+    event = await recordEvent(
+      settings,
+      { kind: runbookEvents.step.kind, subject: plan.incident?.id ?? plan.runbook.id, links, data },
+      { env: request.env },
+    )
   } catch (error) {
-    throw new OpsError(`The step ran (${outcome.status}, exit ${String(outcome.exitCode)}) but could not be recorded in the journal: ${(error as Error).message}`, {
-      exit: ExitCode.Environment,
-      hint: 'Note it by hand: opsctl incident log "ran <runbook> step <name>: ..."',
-      cause: error,
-    })
+    throw new OpsError(
+      `The step ran (${outcome.status}, exit ${String(outcome.exitCode)}) but could not be recorded in the journal: ${(error as Error).message}`,
+      {
+        exit: ExitCode.Environment,
+        hint: 'Note it by hand: opsctl incident log "ran <runbook> step <name>: ..."',
+        cause: error,
+      },
+    )
   }
   return {
     runbook: plan.runbook.id,
@@ -169,6 +193,20 @@ export async function runRunbookStep(settings: Settings, request: StepRunRequest
   }
 }
 
+/** A step that did not finish with exit 0 fails the command (an interrupted one is the command's 130, not a verdict). */
+export function stepVerdict(result: StepRunResult): Verdict {
+  if (result.status === 'done') return verdict('pass')
+  const how =
+    result.status === 'timed-out'
+      ? 'timed out'
+      : result.exitCode === null
+        ? `was killed (${result.signal ?? 'signal'})`
+        : `exited ${result.exitCode}`
+  return verdict('fail', [`${result.runbook} step ${result.step.number} (${result.step.name}) ${how}`], {
+    hint: `Its output tail is in the journal event ${result.eventId}; opsctl incident status shows it in the timeline.`,
+  })
+}
+
 interface Outcome {
   status: StepStatus
   exitCode: number | null
@@ -178,7 +216,7 @@ interface Outcome {
   outputTail: string
 }
 
-function executeStep(plan: StepPlan, request: StepRunRequest, io: StepIO): Promise<Outcome> {
+function executeStep(plan: StepPlan, request: StepRunRequest & { timeoutMs: number }, io: StepIO): Promise<Outcome> {
   const [shell, ...args] = plan.shell
   const started = Date.now()
   const tail = new OutputTail()
@@ -222,7 +260,13 @@ function executeStep(plan: StepPlan, request: StepRunRequest, io: StepIO): Promi
     child.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer)
       process.off('SIGINT', onInterrupt)
-      reject(new OpsError(`Cannot start ${shell}: ${error.message}`, { exit: ExitCode.Environment, hint: `Install ${shell}, or write the step as a sh block.`, cause: error }))
+      reject(
+        new OpsError(`Cannot start ${shell}: ${error.message}`, {
+          exit: ExitCode.Environment,
+          hint: `Install ${shell}, or write the step as a sh block.`,
+          cause: error,
+        }),
+      )
     })
     child.on('close', (code, signal) => {
       clearTimeout(timer)

@@ -40,7 +40,12 @@ const PROVIDERS: Array<{ when: (env: Env) => boolean; job: (env: Env) => CiJob }
   },
   {
     when: (env) => Boolean(env.BITBUCKET_BUILD_NUMBER),
-    job: (env) => ({ provider: 'bitbucket', user: env.BITBUCKET_STEP_TRIGGERER_UUID, job: env.BITBUCKET_REPO_SLUG, run: env.BITBUCKET_BUILD_NUMBER }),
+    job: (env) => ({
+      provider: 'bitbucket',
+      user: env.BITBUCKET_STEP_TRIGGERER_UUID,
+      job: env.BITBUCKET_REPO_SLUG,
+      run: env.BITBUCKET_BUILD_NUMBER,
+    }),
   },
   {
     when: (env) => Boolean(env.JENKINS_URL || env.JENKINS_HOME),

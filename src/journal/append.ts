@@ -82,14 +82,28 @@ export async function appendEvents(settings: Settings, request: AppendRequest, h
       'Each line is one JSON event: {"kind":"note","subject":"api","data":{"message":"…"}}. See opsctl journal append --help.',
     )
   }
-  if (events.length === 0) throw badInput('No events on stdin', 'Pipe JSON lines such as {"kind":"note","subject":"api","data":{"message":"deployed"}}, or give --kind.')
+  if (events.length === 0)
+    throw badInput(
+      'No events on stdin',
+      'Pipe JSON lines such as {"kind":"note","subject":"api","data":{"message":"deployed"}}, or give --kind.',
+    )
   // Ids given in the input (an import, a retried CI step) are checked against the journal.
   return withStore(settings, async (store, summary) => write(store, events, chunk, summary, hooks, ownIds))
 }
 
-async function withStore(settings: Settings, action: (store: JournalStore, summary: AppendSummary) => Promise<void>): Promise<AppendSummary> {
+async function withStore(
+  settings: Settings,
+  action: (store: JournalStore, summary: AppendSummary) => Promise<void>,
+): Promise<AppendSummary> {
   const store = await openJournal(settings)
-  const summary: AppendSummary = { store: store.kind, location: store.location, durable: settings.config.journal.durable, appended: 0, skipped: 0, ids: [] }
+  const summary: AppendSummary = {
+    store: store.kind,
+    location: store.location,
+    durable: settings.config.journal.durable,
+    appended: 0,
+    skipped: 0,
+    ids: [],
+  }
   try {
     await action(store, summary)
   } finally {
@@ -186,7 +200,8 @@ function eventFromFlags(flags: FlagEvent, defaultSubject: string, context: Event
     } catch (error) {
       throw badInput(`--data is not valid JSON: ${(error as Error).message}`, `Quote it for the shell: --data '{"key":1}'.`)
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw badInput('--data must be a JSON object', `For example --data '{"key":1}'.`)
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw badInput('--data must be a JSON object', `For example --data '{"key":1}'.`)
     data = parsed as Record<string, unknown>
   }
   if (flags.message !== undefined) data = { ...data, message: flags.message }
@@ -197,7 +212,8 @@ function eventFromFlags(flags: FlagEvent, defaultSubject: string, context: Event
     links[match[1]!.trim()] = match[2]!.trim()
   }
   const built = buildEvent({ kind: flags.kind, subject: flags.subject ?? defaultSubject, data, links }, context)
-  if (!built.ok) throw badInput(`Cannot append the event: ${built.reason}`, 'See opsctl journal append --help for the kinds and their data.')
+  if (!built.ok)
+    throw badInput(`Cannot append the event: ${built.reason}`, 'See opsctl journal append --help for the kinds and their data.')
   return built.value
 }
 

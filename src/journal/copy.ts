@@ -25,7 +25,8 @@ export async function copyJournal(
   to: string,
   options: JournalLocationOptions & { onDamage?: (damage: Damage) => void; onProgress?: (copied: number) => void },
 ): Promise<CopySummary> {
-  if (sameLocation(from, to, options.baseDir)) throw badInput(`--from and --to are the same journal (${redactText(from)})`, 'Copy to another directory or database.')
+  if (sameLocation(from, to, options.baseDir))
+    throw badInput(`--from and --to are the same journal (${redactText(from)})`, 'Copy to another directory or database.')
   const source = await openJournalAt(from, options)
   try {
     const target = await openJournalAt(to, options)

@@ -26,7 +26,6 @@ export const journalEventSchema = z.strictObject({
 
 export type JournalEvent = z.infer<typeof journalEventSchema>
 
-
 /** What writers (append, recordEvent) give: id, time and actor are filled in when absent. */
 export const eventInputSchema = z.strictObject({
   v: z.literal(JOURNAL_SCHEMA_VERSION).optional(),
@@ -70,7 +69,8 @@ export function buildEvent(value: unknown, context: EventContext): Checked<Journ
   const time = input.time ? new Date(input.time) : input.id ? new Date(idTime(input.id)) : context.clock.now()
   const event: JournalEvent = {
     v: JOURNAL_SCHEMA_VERSION,
-    id: input.id ?? context.ids.next(time.getTime()),
+    // an event with a time of its own gets an id of that time, so listings order it by when it happened
+    id: input.id ?? (input.time ? context.ids.at(time.getTime()) : context.ids.next(time.getTime())),
     time: time.toISOString(),
     kind: input.kind,
     actor: input.actor ?? context.actor,
@@ -79,7 +79,8 @@ export function buildEvent(value: unknown, context: EventContext): Checked<Journ
     data,
   }
   const redacted = redactEvent(event)
-  if (Buffer.byteLength(canonicalJson(redacted)) > MAX_EVENT_BYTES) return { ok: false, reason: 'the event is larger than 1 MiB once written' }
+  if (Buffer.byteLength(canonicalJson(redacted)) > MAX_EVENT_BYTES)
+    return { ok: false, reason: 'the event is larger than 1 MiB once written' }
   return { ok: true, value: redacted }
 }
 
@@ -99,11 +100,13 @@ function storedEventProblem(value: unknown): string | undefined {
   const event = value as Record<string, unknown>
   if (typeof event.v !== 'number' || !Number.isInteger(event.v) || event.v < 1) return 'v: expected the schema version'
   if (typeof event.id !== 'string' || !EVENT_ID_PATTERN.test(event.id)) return 'id: expected a ULID'
-  if (typeof event.time !== 'string' || !ISO_UTC_MS.test(event.time) || Number.isNaN(Date.parse(event.time))) return 'time: expected an ISO 8601 UTC time'
+  if (typeof event.time !== 'string' || !ISO_UTC_MS.test(event.time) || Number.isNaN(Date.parse(event.time)))
+    return 'time: expected an ISO 8601 UTC time'
   if (typeof event.kind !== 'string' || !KIND_PATTERN.test(event.kind)) return 'kind: expected a namespaced kind'
   if (typeof event.actor !== 'string' || event.actor === '') return 'actor: expected a string'
   if (typeof event.subject !== 'string' || event.subject === '') return 'subject: expected a string'
-  if (!isObject(event.links) || Object.values(event.links).some((link) => typeof link !== 'string')) return 'links: expected names to strings'
+  if (!isObject(event.links) || Object.values(event.links).some((link) => typeof link !== 'string'))
+    return 'links: expected names to strings'
   if (!isObject(event.data)) return 'data: expected an object'
   return undefined
 }
@@ -118,7 +121,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  */
 export function canonicalJson(event: JournalEvent): string {
   const { v, id, time, kind, actor, subject, links, data, ...newer } = event as JournalEvent & Record<string, unknown>
-  return JSON.stringify({ v, id, time, kind, actor, subject, links: sortKeys(links), data: sortKeys(data), ...sortKeys(newer) as object })
+  return JSON.stringify({ v, id, time, kind, actor, subject, links: sortKeys(links), data: sortKeys(data), ...(sortKeys(newer) as object) })
 }
 
 function sortKeys(value: unknown): unknown {
@@ -151,8 +154,10 @@ export function redactEvent(event: JournalEvent): JournalEvent {
 
 function redactStrings(value: unknown): unknown {
   if (typeof value === 'string') {
-    return redactText(value).replace(QUERY_IN_URL, (_all, base: string, query: string) =>
-      base + query.replace(/(^|&)([^=&]*)=[^&]*/g, (_pair, sep: string, key: string) => `${sep}${key}=${REDACTED}`),
+    return redactText(value).replace(
+      QUERY_IN_URL,
+      (_all, base: string, query: string) =>
+        base + query.replace(/(^|&)([^=&]*)=[^&]*/g, (_pair, sep: string, key: string) => `${sep}${key}=${REDACTED}`),
     )
   }
   if (Array.isArray(value)) return value.map(redactStrings)
@@ -164,7 +169,10 @@ function redactSqlParameters(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactSqlParameters)
   if (value === null || typeof value !== 'object') return value
   return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => [key, SQL_PARAMETER_KEY.test(key) && item !== null && typeof item === 'object' ? REDACTED : redactSqlParameters(item)]),
+    Object.entries(value).map(([key, item]) => [
+      key,
+      SQL_PARAMETER_KEY.test(key) && item !== null && typeof item === 'object' ? REDACTED : redactSqlParameters(item),
+    ]),
   )
 }
 
@@ -193,7 +201,8 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: stri
     .map((issue) => {
       const path = [...prefix, ...issue.path.map(String)].join('.')
       if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return `missing field "${path}"`
-      if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${[...prefix, ...issue.path.map(String), key].join('.')}"`).join(', ')}`
+      if (issue.code === 'unrecognized_keys')
+        return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${[...prefix, ...issue.path.map(String), key].join('.')}"`).join(', ')}`
       return `${path || 'event'}: ${issue.message.replace(/^Invalid input: /, '')}`
     })
     .join('; ')

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { environmentError } from '../core/index.js'
+import { environmentError, isProcessAlive } from '../core/index.js'
 
 /**
  * An advisory lock between processes appending to one file journal: a lock file created with
@@ -133,17 +133,12 @@ function parseHolder(raw: string): Holder | undefined {
   return undefined
 }
 
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 function lockError(path: string, error: unknown) {
-  return environmentError(`Cannot create the journal lock ${path}: ${(error as Error).message}`, 'Check that the journal directory exists and is writable.', error)
+  return environmentError(
+    `Cannot create the journal lock ${path}: ${(error as Error).message}`,
+    'Check that the journal directory exists and is writable.',
+    error,
+  )
 }
 
 function sleep(ms: number): Promise<void> {

@@ -52,7 +52,12 @@ export interface ScanResult {
 const CHUNK = 1024 * 1024
 
 /** Reads complete lines from `from` up to `until` (bytes), calling `onLine` for each. */
-export async function scanSegment(path: string, from: Position, until: number | undefined, onLine: (line: ScannedLine) => void): Promise<ScanResult> {
+export async function scanSegment(
+  path: string,
+  from: Position,
+  until: number | undefined,
+  onLine: (line: ScannedLine) => void,
+): Promise<ScanResult> {
   const handle = await open(path, 'r')
   try {
     const buffer = Buffer.allocUnsafe(CHUNK)

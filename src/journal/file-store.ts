@@ -65,7 +65,11 @@ export class FileJournal implements JournalStore {
     if (events.length === 0) return { appended: 0, skipped: 0 }
     const lines = events.map((event) => {
       const line = encodeLine(event)
-      if (Buffer.byteLength(line) > MAX_EVENT_BYTES + LINE_OVERHEAD) throw badInput(`Event ${event.id} is larger than ${formatBytes(MAX_EVENT_BYTES)}`, 'Keep large payloads out of the journal and link to them instead.')
+      if (Buffer.byteLength(line) > MAX_EVENT_BYTES + LINE_OVERHEAD)
+        throw badInput(
+          `Event ${event.id} is larger than ${formatBytes(MAX_EVENT_BYTES)}`,
+          'Keep large payloads out of the journal and link to them instead.',
+        )
       return line
     })
     // Appends of one process queue here; processes queue on the lock file.
@@ -214,12 +218,14 @@ export class FileJournal implements JournalStore {
         }
         const decoded = intact ? parseIntactLine(line.text) : decodeLine(line.text)
         if (decoded.ok) {
-          if (matchesFilter(decoded.value, filter)) add({ id: decoded.value.id, segment: index, offset: line.offset, bytes: line.bytes, ...(keep ? { event: decoded.value } : {}) })
+          if (matchesFilter(decoded.value, filter))
+            add({ id: decoded.value.id, segment: index, offset: line.offset, bytes: line.bytes, ...(keep ? { event: decoded.value } : {}) })
           return
         }
         const salvaged = this.reportDamage(segment.path, line, decoded.reason, options)
         // Salvaged events stay in memory (bytes -1): they are rare and have no line of their own.
-        if (salvaged && matchesFilter(salvaged, filter)) add({ id: salvaged.id, segment: index, offset: line.offset, bytes: -1, event: salvaged })
+        if (salvaged && matchesFilter(salvaged, filter))
+          add({ id: salvaged.id, segment: index, offset: line.offset, bytes: -1, event: salvaged })
       })
       if (follow) follow.positions.set(segment.path, end)
       else if (incomplete) options.onDamage?.({ location: segment.path, line: incomplete.line, reason: TORN })
@@ -229,7 +235,7 @@ export class FileJournal implements JournalStore {
     const handles = new Map<number, FileHandle>()
     try {
       let previous: string | undefined
-      for (let i = 0; i < found.length; ) {
+      for (let i = 0; i < found.length;) {
         const first = found[i]!
         if (first.event || first.bytes < 0) {
           i++
@@ -295,7 +301,11 @@ export class FileJournal implements JournalStore {
       await mkdir(this.options.dir, { recursive: true })
       if (this.options.durable) await syncDirectory(dirname(this.options.dir))
     } catch (error) {
-      throw environmentError(`Cannot create the journal directory ${this.options.dir}: ${(error as Error).message}`, 'Check journal.dir and its permissions.', error)
+      throw environmentError(
+        `Cannot create the journal directory ${this.options.dir}: ${(error as Error).message}`,
+        'Check journal.dir and its permissions.',
+        error,
+      )
     }
   }
 

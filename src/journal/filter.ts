@@ -23,7 +23,8 @@ export function parseTimeBound(text: string, clock: Clock, flag: string): number
   const trimmed = text.trim()
   if (/^\d{4}-\d{2}-\d{2}/.test(trimmed)) {
     const time = Date.parse(trimmed)
-    if (Number.isNaN(time)) throw badInput(`Invalid time "${text}" for --${flag}`, 'Use an ISO 8601 time such as 2024-05-01T10:00:00Z, or a duration such as 2h.')
+    if (Number.isNaN(time))
+      throw badInput(`Invalid time "${text}" for --${flag}`, 'Use an ISO 8601 time such as 2024-05-01T10:00:00Z, or a duration such as 2h.')
     return time
   }
   return clock.now().getTime() - parseDuration(trimmed, `--${flag}`)
@@ -38,7 +39,8 @@ export function parseJournalFilter(options: FilterOptions, clock: Clock): Journa
   }
   const kinds = (options.kind ?? []).map((kind) => kind.trim().replace(/\.\*$/, '')).filter(Boolean)
   for (const kind of kinds) {
-    if (!KIND_PATTERN.test(kind)) throw badInput(`Invalid kind "${kind}" for --kind`, 'Give kinds or namespaces such as deploy, deploy.step or incident.')
+    if (!KIND_PATTERN.test(kind))
+      throw badInput(`Invalid kind "${kind}" for --kind`, 'Give kinds or namespaces such as deploy, deploy.step or incident.')
   }
   if (kinds.length > 0) filter.kinds = [...new Set(kinds)]
   const subjects = (options.subject ?? []).map((subject) => subject.trim()).filter(Boolean)

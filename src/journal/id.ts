@@ -14,17 +14,26 @@ const MAX_TIME = 2 ** 48 - 1
 export const EVENT_ID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/
 
 export interface IdGenerator {
-  /** A new id for an event at `timeMs`; never smaller than the previous one of this generator. */
+  /** A new id for an event happening now (clock time `timeMs`); never smaller than the previous one of this generator. */
   next(timeMs: number): string
+  /**
+   * A new id for an event with a time of its own (backdated, imported): it carries exactly that
+   * millisecond, so the event sorts by its time, not by when it was appended. Ids of one
+   * millisecond still increase.
+   */
+  at(timeMs: number): string
 }
+
+/** How many distinct milliseconds `at` remembers for increasing ids within one of them. */
+const RECENT_TIMES = 1024
 
 export function createIdGenerator(fillRandom: (bytes: Uint8Array) => void = randomFillSync): IdGenerator {
   let lastTime = -1
   const random = new Uint8Array(RANDOM_BYTES)
+  const recent = new Map<number, Uint8Array>()
   return {
     next(timeMs) {
-      let time = Math.floor(timeMs)
-      if (time < 0 || time > MAX_TIME || !Number.isFinite(time)) throw new RangeError(`Time ${timeMs} is out of range for an event id`)
+      let time = checkedTime(timeMs)
       if (time <= lastTime) {
         time = lastTime
         if (!increment(random)) time = lastTime + 1 // 2^80 ids in one millisecond: borrow the next one
@@ -34,7 +43,26 @@ export function createIdGenerator(fillRandom: (bytes: Uint8Array) => void = rand
       lastTime = time
       return encodeTime(time) + encodeRandom(random)
     },
+    at(timeMs) {
+      const time = checkedTime(timeMs)
+      let bytes = recent.get(time)
+      if (bytes && increment(bytes)) {
+        recent.delete(time) // re-inserted below: most recently used last
+      } else {
+        bytes = new Uint8Array(RANDOM_BYTES)
+        fillRandom(bytes)
+      }
+      recent.set(time, bytes)
+      if (recent.size > RECENT_TIMES) recent.delete(recent.keys().next().value!)
+      return encodeTime(time) + encodeRandom(bytes)
+    },
   }
+}
+
+function checkedTime(timeMs: number): number {
+  const time = Math.floor(timeMs)
+  if (time < 0 || time > MAX_TIME || !Number.isFinite(time)) throw new RangeError(`Time ${timeMs} is out of range for an event id`)
+  return time
 }
 
 /** The millisecond an id was made at. */

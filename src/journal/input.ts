@@ -50,7 +50,11 @@ export class LineSplitter {
   private finish(last: Buffer): InputLine {
     this.line++
     const tooLong = this.discarding || this.size + last.length > this.maxBytes
-    const text = tooLong ? undefined : Buffer.concat([...this.parts, last]).toString('utf8').replace(/\r$/, '')
+    const text = tooLong
+      ? undefined
+      : Buffer.concat([...this.parts, last])
+          .toString('utf8')
+          .replace(/\r$/, '')
     this.parts = []
     this.size = 0
     this.discarding = false

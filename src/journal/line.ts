@@ -41,7 +41,8 @@ export function decodeLine(text: string): Checked<JournalEvent> {
   if (typeof crc !== 'string') return { ok: false, reason: 'no checksum (crc)' }
   const checked = checkStoredEvent(rest)
   if (!checked.ok) return checked
-  if (checksumOf(canonicalJson(checked.value)) !== crc) return { ok: false, reason: 'checksum mismatch: the line was changed after it was written' }
+  if (checksumOf(canonicalJson(checked.value)) !== crc)
+    return { ok: false, reason: 'checksum mismatch: the line was changed after it was written' }
   return checked
 }
 

@@ -1,8 +1,9 @@
-import type { Settings } from '../core/index.js'
+import { verdict, type Settings, type Verdict } from '../core/index.js'
 import type { JournalEvent } from './event.js'
 import type { JournalFilter } from './filter.js'
 import { openJournal } from './open.js'
 import type { Damage, VerifyReport } from './store.js'
+import { describeDamage } from './render.js'
 
 export interface ListOptions {
   follow?: boolean
@@ -12,7 +13,11 @@ export interface ListOptions {
 }
 
 /** `opsctl journal`: the configured journal's events in time order, then new ones with follow. */
-export async function listJournal(settings: Settings, filter: JournalFilter, options: ListOptions): Promise<{ events: number; location: string }> {
+export async function listJournal(
+  settings: Settings,
+  filter: JournalFilter,
+  options: ListOptions,
+): Promise<{ events: number; location: string }> {
   const store = await openJournal(settings)
   let events = 0
   try {
@@ -35,4 +40,17 @@ export async function verifyJournal(settings: Settings): Promise<VerifyReport> {
   } finally {
     await store.close()
   }
+}
+
+/** The journal is whole, or the verdict lists (the first five of) what is damaged and where. */
+export function verifyVerdict(report: VerifyReport, cwd = process.cwd()): Verdict {
+  if (report.damaged.length === 0) return verdict('pass')
+  const shown = report.damaged.slice(0, 5).map((damage) => describeDamage(damage, cwd))
+  return verdict(
+    'fail',
+    [`${report.damaged.length} damaged in the journal: ${shown.join('; ')}${report.damaged.length > shown.length ? '; …' : ''}`],
+    {
+      hint: 'Reading skips damaged lines and keeps the events around them. A torn last line is an interrupted write; keep the file for the record, or delete the line by hand.',
+    },
+  )
 }

@@ -47,7 +47,11 @@ export async function openJournalAt(location: string, options: JournalLocationOp
     throw badInput(`Unsupported journal location "${location}"`, 'Give a postgres:// URL or a directory.')
   }
   if (options.segmentSize < 1024) throw badInput(`journal.segmentSize must be at least 1kB, not ${options.segmentSize} bytes`)
-  return new FileJournal({ dir: resolve(options.baseDir ?? process.cwd(), location), durable: options.durable, segmentSize: options.segmentSize })
+  return new FileJournal({
+    dir: resolve(options.baseDir ?? process.cwd(), location),
+    durable: options.durable,
+    segmentSize: options.segmentSize,
+  })
 }
 
 export interface RecordOptions {

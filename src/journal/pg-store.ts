@@ -100,12 +100,16 @@ export class PgJournal implements JournalStore {
   private async migrate(): Promise<void> {
     const client = await this.pool.connect()
     try {
-      const done = await client.query<{ mark: string | null }>(`SELECT obj_description(to_regclass($1), 'pg_class') AS mark`, [JOURNAL_TABLE])
+      const done = await client.query<{ mark: string | null }>(`SELECT obj_description(to_regclass($1), 'pg_class') AS mark`, [
+        JOURNAL_TABLE,
+      ])
       if (done.rows[0]?.mark === MIGRATION_MARK) return
       await client.query('BEGIN')
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('${JOURNAL_TABLE}'))`)
       // Another process may have migrated while we waited for the lock.
-      const again = await client.query<{ mark: string | null }>(`SELECT obj_description(to_regclass($1), 'pg_class') AS mark`, [JOURNAL_TABLE])
+      const again = await client.query<{ mark: string | null }>(`SELECT obj_description(to_regclass($1), 'pg_class') AS mark`, [
+        JOURNAL_TABLE,
+      ])
       if (again.rows[0]?.mark !== MIGRATION_MARK) await client.query(MIGRATION)
       await client.query('COMMIT')
     } catch (error) {
@@ -144,12 +148,17 @@ export class PgJournal implements JournalStore {
         appended = (await insert(client, events)).rowCount ?? 0
       } else {
         await client.query('BEGIN')
-        for (let start = 0; start < events.length; start += INSERT_CHUNK) appended += (await insert(client, events.slice(start, start + INSERT_CHUNK))).rowCount ?? 0
+        for (let start = 0; start < events.length; start += INSERT_CHUNK)
+          appended += (await insert(client, events.slice(start, start + INSERT_CHUNK))).rowCount ?? 0
         await client.query('COMMIT')
       }
     } catch (error) {
       if (!single) await client.query('ROLLBACK').catch(() => {})
-      throw environmentError(`Cannot append to the journal in ${this.location}: ${redactText((error as Error).message)}`, 'Check that the server is reachable.', error)
+      throw environmentError(
+        `Cannot append to the journal in ${this.location}: ${redactText((error as Error).message)}`,
+        'Check that the server is reachable.',
+        error,
+      )
     } finally {
       client.release()
     }
@@ -202,7 +211,12 @@ export class PgJournal implements JournalStore {
       await client.query('COMMIT')
       const where = conditions(filter, 3)
       while (!options.signal?.aborted) {
-        if (lost) throw environmentError(`Lost the journal connection to ${this.location}: ${redactText(lost.message)}`, 'Check the server, then run the command again.', lost)
+        if (lost)
+          throw environmentError(
+            `Lost the journal connection to ${this.location}: ${redactText(lost.message)}`,
+            'Check the server, then run the command again.',
+            lost,
+          )
         const txid = pending.shift()
         if (txid === undefined) {
           await new Promise<void>((resolve) => (wake = resolve))
@@ -224,7 +238,11 @@ export class PgJournal implements JournalStore {
       // The connection can also drop in the middle of a query: the same environment error as above.
       const cause = lost ?? (error as Error)
       if (isOpsError(error) || (!lost && !isConnectionLoss(error))) throw error
-      throw environmentError(`Lost the journal connection to ${this.location}: ${redactText(cause.message)}`, 'Check the server, then run the command again.', cause)
+      throw environmentError(
+        `Lost the journal connection to ${this.location}: ${redactText(cause.message)}`,
+        'Check the server, then run the command again.',
+        cause,
+      )
     } finally {
       options.signal?.removeEventListener('abort', onAbort)
       await client.end().catch(() => {})
@@ -238,12 +256,21 @@ export class PgJournal implements JournalStore {
     const client = await this.pool.connect()
     try {
       const trigger = await client.query(`SELECT 1 FROM pg_trigger WHERE tgname = $1 AND NOT tgisinternal`, [`${JOURNAL_TABLE}_notify`])
-      if (trigger.rowCount === 0) damaged.push({ location: `${this.location} ${JOURNAL_TABLE}`, reason: 'the notify trigger is missing: journal --follow would not see new events' })
+      if (trigger.rowCount === 0)
+        damaged.push({
+          location: `${this.location} ${JOURNAL_TABLE}`,
+          reason: 'the notify trigger is missing: journal --follow would not see new events',
+        })
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
-      for await (const _event of this.pages(client, {}, {
-        onDamage: (damage) => damaged.push(damage),
-        onRow: () => records++,
-      })) events++
+      for await (const _event of this.pages(
+        client,
+        {},
+        {
+          onDamage: (damage) => damaged.push(damage),
+          onRow: () => records++,
+        },
+      ))
+        events++
     } finally {
       await client.query('COMMIT').catch(() => {})
       client.release()
@@ -255,7 +282,11 @@ export class PgJournal implements JournalStore {
     await this.pool.end()
   }
 
-  private async *pages(client: pg.PoolClient | pg.Client, filter: JournalFilter, options: ReadOptions & { onRow?: () => void }): AsyncGenerator<JournalEvent> {
+  private async *pages(
+    client: pg.PoolClient | pg.Client,
+    filter: JournalFilter,
+    options: ReadOptions & { onRow?: () => void },
+  ): AsyncGenerator<JournalEvent> {
     const where = conditions(filter, 2)
     let after = ''
     for (;;) {
@@ -322,6 +353,10 @@ function describeUrl(url: string): string {
 /** Errors that mean the server connection is gone (admin shutdown, crash, network). */
 function isConnectionLoss(error: unknown): boolean {
   const code = (error as { code?: unknown }).code
-  if (typeof code === 'string' && (code.startsWith('57P') || code.startsWith('08') || ['ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(code))) return true
+  if (
+    typeof code === 'string' &&
+    (code.startsWith('57P') || code.startsWith('08') || ['ECONNRESET', 'EPIPE', 'ECONNREFUSED'].includes(code))
+  )
+    return true
   return /Connection terminated|connection was closed|Client has encountered a connection error/i.test((error as Error)?.message ?? '')
 }

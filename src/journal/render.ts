@@ -1,5 +1,5 @@
 import { relative, isAbsolute } from 'node:path'
-import { redactText, redactValue, type Palette } from '../core/index.js'
+import { formatLocalTime, redactValue, type Palette } from '../core/index.js'
 import type { AppendSummary } from './append.js'
 import type { CopySummary } from './copy.js'
 import type { JournalEvent } from './event.js'
@@ -10,18 +10,19 @@ const SUMMARY_WIDTH = 100
 
 /** A one-line summary of an event's data, from its kind; compact JSON for other kinds. */
 export function summarizeEvent(event: JournalEvent): string {
-  const text = (summarizeEventData(event.kind, event.data) ?? (Object.keys(event.data).length === 0 ? '' : JSON.stringify(event.data))).replace(/\s+/g, ' ').trim()
+  const text = (summarizeEventData(event.kind, event.data) ?? (Object.keys(event.data).length === 0 ? '' : JSON.stringify(event.data)))
+    .replace(/\s+/g, ' ')
+    .trim()
   const links = Object.entries(event.links).map(([name, value]) => `${name}=${value}`)
   const line = links.length > 0 ? `${text} [${links.join(' ')}]`.trim() : text
   return line.length > SUMMARY_WIDTH ? `${line.slice(0, SUMMARY_WIDTH - 1)}…` : line
 }
 
-/** `2024-05-01 12:03:04  deploy.step  api  alice  step 2: 25% …`, in local time. */
+/** `2024-05-01 12:03:04 UTC  deploy.step  api  alice  step 2: 25% …`, in local time with its zone; redacted before it is worded. */
 export function formatEvent(event: JournalEvent, colors: Palette): string {
-  const time = localTime(new Date(event.time))
-  return redactText(
-    `${colors.dim(time)}  ${colors.cyan(event.kind.padEnd(18))}  ${colors.bold(event.subject.padEnd(12))}  ${event.actor.padEnd(12)}  ${summarizeEvent(event)}`.trimEnd(),
-  )
+  const safe = redactValue(event)
+  const time = formatLocalTime(safe.time)
+  return `${colors.dim(time)}  ${colors.cyan(safe.kind.padEnd(18))}  ${colors.bold(safe.subject.padEnd(12))}  ${safe.actor.padEnd(12)}  ${summarizeEvent(safe)}`.trimEnd()
 }
 
 /** One JSON line per event for --json (a stream, not one document: see docs/journal.md). */
@@ -29,20 +30,22 @@ export function formatEventJson(event: JournalEvent): string {
   return JSON.stringify(redactValue(event))
 }
 
-export function localTime(date: Date): string {
-  const pad = (value: number, width = 2) => String(value).padStart(width, '0')
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
-}
-
 export function describeDamage(damage: Damage, cwd = process.cwd()): string {
-  const where = isAbsolute(damage.location) && !relative(cwd, damage.location).startsWith('..') ? relative(cwd, damage.location) : damage.location
+  const where =
+    isAbsolute(damage.location) && !relative(cwd, damage.location).startsWith('..') ? relative(cwd, damage.location) : damage.location
   const position = damage.line !== undefined ? `${where}:${damage.line}` : damage.id ? `${where} id ${damage.id}` : where
   return `${position}: ${damage.reason}`
 }
 
 export function renderVerifyReport(report: VerifyReport, colors: Palette): string {
-  const what = report.store === 'files' ? `${report.units} segment file${report.units === 1 ? '' : 's'}, ${report.records} lines` : `${report.records} rows`
-  const lines = [`${colors.bold('journal')}  ${report.location} (${what})`, `${report.events} intact events${report.duplicates ? `, ${report.duplicates} duplicate ids (listed once)` : ''}`]
+  const what =
+    report.store === 'files'
+      ? `${report.units} segment file${report.units === 1 ? '' : 's'}, ${report.records} lines`
+      : `${report.records} rows`
+  const lines = [
+    `${colors.bold('journal')}  ${report.location} (${what})`,
+    `${report.events} intact events${report.duplicates ? `, ${report.duplicates} duplicate ids (listed once)` : ''}`,
+  ]
   if (report.damaged.length === 0) lines.push(colors.green('No damage found.'))
   else {
     lines.push(colors.red(`${report.damaged.length} damaged:`))
@@ -58,7 +61,9 @@ export function describeAppend(summary: AppendSummary): string {
 }
 
 export function renderCopySummary(summary: CopySummary, colors: Palette): string {
-  const damaged = summary.damaged ? colors.yellow(`, ${summary.damaged} damaged lines skipped (run opsctl journal verify on the source)`) : ''
+  const damaged = summary.damaged
+    ? colors.yellow(`, ${summary.damaged} damaged lines skipped (run opsctl journal verify on the source)`)
+    : ''
   return `Copied ${summary.read} events from ${summary.from} to ${summary.to}: ${colors.bold(String(summary.appended))} new, ${summary.skipped} already there${damaged}.`
 }
 
@@ -79,15 +84,16 @@ export function createLineWriter(stream: NodeJS.WritableStream, onClosed?: () =>
     if (closed || buffer === '') return
     const text = buffer
     buffer = ''
-    if (!stream.write(text)) await new Promise<void>((resolve) => {
-      const done = () => {
-        stream.off('drain', done)
-        stream.off('close', done)
-        resolve()
-      }
-      stream.on('drain', done)
-      stream.on('close', done)
-    })
+    if (!stream.write(text))
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          stream.off('drain', done)
+          stream.off('close', done)
+          resolve()
+        }
+        stream.on('drain', done)
+        stream.on('close', done)
+      })
   }
   return {
     get closed() {

@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks'
 import { Pacer, arrivalsBy, scaleArrival } from './arrival.js'
 import { chooseByWeight, compileRequest, cumulativeWeights, type CompiledRequest, type LoadPlan } from './plan.js'
-import { seededRandom, type Random } from './random.js'
+import { seededRandom, type Random } from '../core/index.js'
 import { checkBody, variableSource, type Values } from './template.js'
 
 export const Outcome = { Ok: 0, UnexpectedStatus: 1, CheckFailed: 2, Error: 3, Timeout: 4 } as const
@@ -66,7 +66,11 @@ export interface AutocannonClient {
   _doRequest(): void
   destroy(): void
   timeoutTicker: { reschedule(ms: number): void }
-  requestIterator: { currentRequest: unknown; nextRequest(): unknown; recordBody(request: unknown, status: number, body: string, headers: unknown): void }
+  requestIterator: {
+    currentRequest: unknown
+    nextRequest(): unknown
+    recordBody(request: unknown, status: number, body: string, headers: unknown): void
+  }
   pipelinedRequests: { clear(): void }
   on(event: 'response', listener: (status: number, bytes: number) => void): unknown
   on(event: 'timeout', listener: () => void): unknown
@@ -133,7 +137,12 @@ export class LoadAgent {
     this.compiled = plan.specs.map((spec) => compileRequest(spec, plan.target))
     this.weights = cumulativeWeights(plan.specs)
     this.generators = plan.specs.map((spec) =>
-      Object.fromEntries(Object.entries(spec.variables).map(([name, variable]) => [name, variableSource(variable, { random: this.random, thread, threads })])),
+      Object.fromEntries(
+        Object.entries(spec.variables).map(([name, variable]) => [
+          name,
+          variableSource(variable, { random: this.random, thread, threads }),
+        ]),
+      ),
     )
     const share = plan.requests === undefined ? undefined : Math.floor(plan.requests / threads) + (thread < plan.requests % threads ? 1 : 0)
     const end = plan.durationMs === undefined ? plan.maxDurationMs : plan.warmupMs + plan.durationMs
@@ -180,7 +189,11 @@ export class LoadAgent {
       state.inflight = undefined
       if (!inflight) return
       const expected = this.compiled[inflight.spec]!.spec.expect.status
-      const outcome = (expected ? !expected.includes(status) : status >= 400) ? Outcome.UnexpectedStatus : inflight.check ? Outcome.CheckFailed : Outcome.Ok
+      const outcome = (expected ? !expected.includes(status) : status >= 400)
+        ? Outcome.UnexpectedStatus
+        : inflight.check
+          ? Outcome.CheckFailed
+          : Outcome.Ok
       if (outcome === Outcome.CheckFailed) this.countCheck(inflight)
       this.record(inflight, now(), status, outcome, bytes)
     })

@@ -97,10 +97,7 @@ export function arrivalTime(plan: ArrivalPlan, k: number): number | undefined {
   return undefined
 }
 
-export type PacerDecision =
-  | { kind: 'send'; slot: number; intendedAt: number }
-  | { kind: 'wait'; until: number }
-  | { kind: 'done' }
+export type PacerDecision = { kind: 'send'; slot: number; intendedAt: number } | { kind: 'wait'; until: number } | { kind: 'done' }
 
 /**
  * Hands out arrival slots. `claim(now)` gives the next slot once it is due; a slot that is already

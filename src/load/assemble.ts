@@ -2,7 +2,7 @@
  * From runs to a result: merge the runs, judge the thresholds, decide whether the measurement
  * can be trusted, compare with a baseline, and say what the exit code is. Pure.
  */
-import { ExitCode, OpsError, formatDuration } from '../core/index.js'
+import { formatDuration, verdict, type Verdict } from '../core/index.js'
 import { compareResults, type ComparableResult, type Comparison } from './compare.js'
 import type { LoadPlan } from './plan.js'
 import { decodeHistogram, encodeHistogram, latencyStats, newHistogram } from './recorder.js'
@@ -12,11 +12,16 @@ import { evaluateThresholds } from './thresholds.js'
 /** The open model may fall short of its target by this much before the run is invalid. */
 export const MAX_RATE_SHORTFALL = 0.05
 
-export function assembleResult(plan: LoadPlan, runs: RunStats[], options: { baseline?: ComparableResult & { label?: string } } = {}): LoadResult {
+export function assembleResult(
+  plan: LoadPlan,
+  runs: RunStats[],
+  options: { baseline?: ComparableResult & { label?: string } } = {},
+): LoadResult {
   const aggregate = aggregateRuns(runs)
   const histogram = decodeHistogram(aggregate.histogram)
   const thresholds = evaluateThresholds(plan.thresholds, {
-    percentile: (percentile) => (histogram.totalCount === 0 ? Number.NaN : Math.min(histogram.getValueAtPercentile(percentile), histogram.maxValue) / 1000),
+    percentile: (percentile) =>
+      histogram.totalCount === 0 ? Number.NaN : Math.min(histogram.getValueAtPercentile(percentile), histogram.maxValue) / 1000,
     minMs: aggregate.latency.min,
     maxMs: aggregate.latency.max,
     meanMs: aggregate.latency.mean,
@@ -78,8 +83,15 @@ export function aggregateRuns(runs: RunStats[]): LoadResult['aggregate'] {
     const all = runs.map((run) => run.perRequest[i]!)
     const requestsOf = all.reduce((total, item) => total + item.requests, 0)
     // per-request percentiles are not mergeable without their histograms: weight by requests
-    const weighted = (pick: (item: (typeof all)[number]) => number) => (requestsOf ? all.reduce((total, item) => total + pick(item) * item.requests, 0) / requestsOf : 0)
-    return { name: entry.name, requests: requestsOf, failed: all.reduce((total, item) => total + item.failed, 0), p50: weighted((item) => item.p50), p99: weighted((item) => item.p99) }
+    const weighted = (pick: (item: (typeof all)[number]) => number) =>
+      requestsOf ? all.reduce((total, item) => total + pick(item) * item.requests, 0) / requestsOf : 0
+    return {
+      name: entry.name,
+      requests: requestsOf,
+      failed: all.reduce((total, item) => total + item.failed, 0),
+      p50: weighted((item) => item.p50),
+      p99: weighted((item) => item.p99),
+    }
   })
   return {
     measuredMs,
@@ -156,7 +168,8 @@ function percent(fraction: number): string {
 export function summarize(result: Omit<LoadResult, 'summary'>): LoadSummary {
   const failedThresholds = result.thresholds.filter((outcome) => !outcome.passed).length
   const verdict = result.comparison?.verdict
-  const outcome: LoadSummary['outcome'] = !result.validity.valid || verdict === 'inconclusive' ? 'invalid' : failedThresholds > 0 || verdict === 'regressed' ? 'failed' : 'passed'
+  const outcome: LoadSummary['outcome'] =
+    !result.validity.valid || verdict === 'inconclusive' ? 'invalid' : failedThresholds > 0 || verdict === 'regressed' ? 'failed' : 'passed'
   return {
     name: result.name,
     target: result.target,
@@ -183,45 +196,49 @@ function round(value: number, digits: number): number {
 }
 
 /**
- * The verdict as an error to exit with, or undefined when all is well: an invalid measurement
- * (4) first, since its numbers prove nothing; then failed thresholds and a regression (1).
+ * The run's verdict: an invalid measurement first, since its numbers prove nothing; then failed
+ * thresholds and a regression against the baseline (fail). An inconclusive comparison (too few
+ * samples) is an invalid measurement too: it cannot tell a regression from noise.
  */
-export function loadFailure(result: Pick<LoadResult, 'validity' | 'thresholds' | 'comparison'>): OpsError | undefined {
+export function loadVerdict(result: Pick<LoadResult, 'validity' | 'thresholds' | 'comparison'>): Verdict {
   if (!result.validity.valid) {
     const [first] = result.validity.reasons
-    return new OpsError(`Invalid measurement: ${result.validity.reasons.map((reason) => reason.message).join('; ')}`, {
-      exit: ExitCode.InvalidMeasurement,
-      hint: first?.hint,
-    })
+    return verdict(
+      'invalid',
+      result.validity.reasons.map((reason) => reason.message),
+      first?.hint ? { hint: first.hint } : {},
+    )
   }
   const failed = result.thresholds.filter((outcome) => !outcome.passed)
   const comparison = result.comparison
-  if (comparison?.verdict === 'inconclusive') return verdictFailure(comparison)
-  const messages: string[] = []
-  if (failed.length > 0) messages.push(`${failed.length} of ${result.thresholds.length} threshold${result.thresholds.length === 1 ? '' : 's'} failed: ${failed.map((outcome) => `${outcome.threshold} (${outcome.description})`).join(', ')}`)
-  if (comparison?.verdict === 'regressed') messages.push(`regressed against the baseline: ${comparison.metrics.filter((metric) => metric.verdict === 'regressed').map((metric) => metric.explanation).join('; ')}`)
-  if (messages.length === 0) return undefined
-  const text = messages.join('; ')
-  return new OpsError(text.charAt(0).toUpperCase() + text.slice(1), {
-    exit: ExitCode.CheckFailed,
-    hint: failed.length > 0 ? 'The service missed its budget: see the latency table above.' : 'Compare the per-second series of both results, or profile the change.',
+  if (comparison?.verdict === 'inconclusive') return comparisonVerdict(comparison)
+  const reasons: string[] = []
+  if (failed.length > 0)
+    reasons.push(
+      `${failed.length} of ${result.thresholds.length} threshold${result.thresholds.length === 1 ? '' : 's'} failed: ${failed.map((outcome) => `${outcome.threshold} (${outcome.description})`).join(', ')}`,
+    )
+  if (comparison?.verdict === 'regressed') reasons.push(...comparisonVerdict(comparison).reasons)
+  if (reasons.length === 0) return verdict('pass')
+  return verdict('fail', reasons, {
+    hint:
+      failed.length > 0
+        ? 'The service missed its budget: see the latency table above.'
+        : 'Compare the per-second series of both results, or profile the change.',
   })
 }
 
-/** A comparison's verdict as an error: regressed is 1, inconclusive (too few samples) is 4. */
-export function verdictFailure(comparison: Comparison): OpsError | undefined {
+/** A comparison's verdict: regressed fails; inconclusive (too few samples) is an invalid measurement. */
+export function comparisonVerdict(comparison: Comparison): Verdict {
   if (comparison.verdict === 'inconclusive') {
-    return new OpsError(`Inconclusive comparison with the baseline: ${comparison.explanation}`, {
-      exit: ExitCode.InvalidMeasurement,
+    return verdict('invalid', [`inconclusive comparison with the baseline: ${comparison.explanation}`], {
       hint: 'Run longer (more seconds give more samples) or with --runs N.',
     })
   }
   if (comparison.verdict === 'regressed') {
     const regressed = comparison.metrics.filter((metric) => metric.verdict === 'regressed')
-    return new OpsError(`Regressed against the baseline: ${regressed.map((metric) => metric.explanation).join('; ')}`, {
-      exit: ExitCode.CheckFailed,
+    return verdict('fail', [`regressed against the baseline: ${regressed.map((metric) => metric.explanation).join('; ')}`], {
       hint: 'Compare the per-second series of both results, or profile the change.',
     })
   }
-  return undefined
+  return verdict('pass')
 }

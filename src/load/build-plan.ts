@@ -38,12 +38,20 @@ export function buildPlan(scenario: Scenario, target: Target, overrides: PlanOve
     load.rate = overrides.rate
   }
   if (overrides.durationMs !== undefined) {
-    if (load.stages) throw badInput('--duration cannot shorten a scenario with stages', 'Edit the stages in the scenario, or pass --rate to replace them with a constant rate.')
+    if (load.stages)
+      throw badInput(
+        '--duration cannot shorten a scenario with stages',
+        'Edit the stages in the scenario, or pass --rate to replace them with a constant rate.',
+      )
     delete load.requests
     load.durationMs = overrides.durationMs
   }
   if (overrides.requests !== undefined) {
-    if (load.stages) throw badInput('--requests cannot be combined with a scenario that has stages', 'Pass --rate to replace the stages with a constant rate.')
+    if (load.stages)
+      throw badInput(
+        '--requests cannot be combined with a scenario that has stages',
+        'Pass --rate to replace the stages with a constant rate.',
+      )
     delete load.durationMs
     load.requests = overrides.requests
   }
@@ -56,17 +64,23 @@ export function buildPlan(scenario: Scenario, target: Target, overrides: PlanOve
   if (load.stages) {
     arrival = { startRate: load.startRate ?? 0, stages: load.stages }
     durationMs = arrivalDurationMs(arrival) - warmupMs
-    if (durationMs <= 0) throw badInput(`The warm-up (${warmupMs}ms) is as long as the stages; nothing would be measured`, 'Shorten the warm-up or lengthen the stages.')
+    if (durationMs <= 0)
+      throw badInput(
+        `The warm-up (${warmupMs}ms) is as long as the stages; nothing would be measured`,
+        'Shorten the warm-up or lengthen the stages.',
+      )
   } else {
     durationMs = counted ? undefined : (load.durationMs ?? DEFAULT_DURATION_MS)
-    if (load.rate !== undefined) arrival = constantArrival(load.rate, counted ? (load.maxDurationMs ?? DEFAULT_MAX_DURATION_MS) : warmupMs + durationMs!)
+    if (load.rate !== undefined)
+      arrival = constantArrival(load.rate, counted ? (load.maxDurationMs ?? DEFAULT_MAX_DURATION_MS) : warmupMs + durationMs!)
   }
   const peak = arrival ? Math.max(arrival.startRate, ...arrival.stages.map((stage) => stage.target)) : undefined
 
   const requested = overrides.workers ?? load.workers
   const workers = requested ?? autoWorkers(peak, machine)
   // open model: enough connections for 100 ms answers at the peak rate, unless told otherwise
-  let connections = overrides.connections ?? load.connections ?? (peak !== undefined ? Math.min(1000, Math.max(10, Math.ceil(peak * 0.1))) : 10)
+  let connections =
+    overrides.connections ?? load.connections ?? (peak !== undefined ? Math.min(1000, Math.max(10, Math.ceil(peak * 0.1))) : 10)
   if (workers > 0 && connections % workers !== 0) connections += workers - (connections % workers)
   if (workers > connections) connections = workers
   if (counted && load.requests! < 1) throw badInput('--requests must be at least 1')
@@ -122,5 +136,12 @@ export function quickScenario(form: QuickForm): Scenario {
     variables: {},
     expect: form.expectStatus ? { status: form.expectStatus } : {},
   }
-  return { name: `${form.method ?? 'GET'} ${url.host}${path}`, target: url.origin, seed: 1, load: { warmupMs: 0, timeoutMs: DEFAULT_TIMEOUT_MS }, specs: [spec], thresholds: [] }
+  return {
+    name: `${form.method ?? 'GET'} ${url.host}${path}`,
+    target: url.origin,
+    seed: 1,
+    load: { warmupMs: 0, timeoutMs: DEFAULT_TIMEOUT_MS },
+    specs: [spec],
+    thresholds: [],
+  }
 }

@@ -6,7 +6,7 @@
  * A change counts only when it is significant, at least a medium effect, and at least
  * `minChange` large. Pure.
  */
-import { bootstrapInterval, mannWhitneyU, median, type EffectMagnitude } from './statistics.js'
+import { bootstrapInterval, mannWhitneyU, median, type EffectMagnitude } from '../stats/index.js'
 
 export type Verdict = 'regressed' | 'improved' | 'no significant change' | 'inconclusive'
 
@@ -40,7 +40,14 @@ export interface CompareOptions {
   seed: number
 }
 
-export const DEFAULT_COMPARE_OPTIONS: CompareOptions = { alpha: 0.01, minChange: 0.05, minErrorRateChange: 0.01, minEffect: 0.33, minSamples: 5, seed: 1 }
+export const DEFAULT_COMPARE_OPTIONS: CompareOptions = {
+  alpha: 0.01,
+  minChange: 0.05,
+  minErrorRateChange: 0.01,
+  minEffect: 0.33,
+  minSamples: 5,
+  seed: 1,
+}
 
 export interface Comparison {
   verdict: Verdict
@@ -57,20 +64,47 @@ export interface ComparableResult {
   name: string
   model: 'open' | 'closed'
   startedAt: string
-  runs: Array<{ series: Array<{ requests: number; failed: number; rps: number; p50: number | null; p99: number | null; partial?: boolean }> }>
+  runs: Array<{
+    series: Array<{ requests: number; failed: number; rps: number; p50: number | null; p99: number | null; partial?: boolean }>
+  }>
 }
 
 export function compareResults(baseline: ComparableResult, current: ComparableResult, overrides: Partial<CompareOptions> = {}): Comparison {
   const options = { ...DEFAULT_COMPARE_OPTIONS, ...overrides }
   const metrics: MetricComparison[] = []
-  metrics.push(compareMetric('p50', 'lower', samplesOf(baseline, (s) => s.p50), samplesOf(current, (s) => s.p50), options))
-  metrics.push(compareMetric('p99', 'lower', samplesOf(baseline, (s) => s.p99), samplesOf(current, (s) => s.p99), options))
+  metrics.push(
+    compareMetric(
+      'p50',
+      'lower',
+      samplesOf(baseline, (s) => s.p50),
+      samplesOf(current, (s) => s.p50),
+      options,
+    ),
+  )
+  metrics.push(
+    compareMetric(
+      'p99',
+      'lower',
+      samplesOf(baseline, (s) => s.p99),
+      samplesOf(current, (s) => s.p99),
+      options,
+    ),
+  )
   if (baseline.model === 'closed' && current.model === 'closed') {
-    metrics.push(compareMetric('rps', 'higher', samplesOf(baseline, (s) => s.rps), samplesOf(current, (s) => s.rps), options))
+    metrics.push(
+      compareMetric(
+        'rps',
+        'higher',
+        samplesOf(baseline, (s) => s.rps),
+        samplesOf(current, (s) => s.rps),
+        options,
+      ),
+    )
   }
   const baselineErrors = samplesOf(baseline, (s) => (s.requests > 0 ? s.failed / s.requests : null))
   const currentErrors = samplesOf(current, (s) => (s.requests > 0 ? s.failed / s.requests : null))
-  if ([...baselineErrors, ...currentErrors].some((rate) => rate > 0)) metrics.push(compareMetric('error_rate', 'lower', baselineErrors, currentErrors, options))
+  if ([...baselineErrors, ...currentErrors].some((rate) => rate > 0))
+    metrics.push(compareMetric('error_rate', 'lower', baselineErrors, currentErrors, options))
 
   const verdict: Verdict = metrics.some((m) => m.verdict === 'regressed')
     ? 'regressed'
@@ -91,7 +125,10 @@ export function compareResults(baseline: ComparableResult, current: ComparableRe
 }
 
 /** Whole seconds with at least one completed request, from every run. */
-function samplesOf(result: ComparableResult, pick: (second: ComparableResult['runs'][number]['series'][number]) => number | null): number[] {
+function samplesOf(
+  result: ComparableResult,
+  pick: (second: ComparableResult['runs'][number]['series'][number]) => number | null,
+): number[] {
   const values: number[] = []
   for (const run of result.runs) {
     for (const second of run.series) {
@@ -103,7 +140,13 @@ function samplesOf(result: ComparableResult, pick: (second: ComparableResult['ru
   return values
 }
 
-export function compareMetric(metric: ComparedMetric, better: 'lower' | 'higher', baseline: number[], current: number[], options: CompareOptions): MetricComparison {
+export function compareMetric(
+  metric: ComparedMetric,
+  better: 'lower' | 'higher',
+  baseline: number[],
+  current: number[],
+  options: CompareOptions,
+): MetricComparison {
   const absolute = metric === 'error_rate'
   const baseMedian = median(baseline)
   const currentMedian = median(current)
@@ -111,8 +154,16 @@ export function compareMetric(metric: ComparedMetric, better: 'lower' | 'higher'
   const cur = { samples: current.length, median: currentMedian }
   if (baseline.length < options.minSamples || current.length < options.minSamples) {
     return {
-      metric, better, baseline: base, current: cur, change: Number.NaN, interval: { low: Number.NaN, high: Number.NaN, confidence: 0.95 },
-      pValue: Number.NaN, cliffsDelta: Number.NaN, magnitude: 'negligible', verdict: 'inconclusive',
+      metric,
+      better,
+      baseline: base,
+      current: cur,
+      change: Number.NaN,
+      interval: { low: Number.NaN, high: Number.NaN, confidence: 0.95 },
+      pValue: Number.NaN,
+      cliffsDelta: Number.NaN,
+      magnitude: 'negligible',
+      verdict: 'inconclusive',
       explanation: `${metric}: too few per-second samples (${baseline.length} baseline, ${current.length} current; at least ${options.minSamples} each) — run longer or with --runs`,
     }
   }
@@ -130,13 +181,28 @@ export function compareMetric(metric: ComparedMetric, better: 'lower' | 'higher'
   const significant = test.pValue < options.alpha
   const effect = Math.abs(test.cliffsDelta) >= options.minEffect
   const verdict: Verdict = significant && effect && large ? (worse ? 'regressed' : 'improved') : 'no significant change'
-  const format = (value: number) => (absolute ? `${value >= 0 ? '+' : ''}${(value * 100).toFixed(2)} pp` : `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`)
+  const format = (value: number) =>
+    absolute ? `${value >= 0 ? '+' : ''}${(value * 100).toFixed(2)} pp` : `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`
   const p = test.pValue < 0.001 ? 'p < 0.001' : `p = ${test.pValue.toFixed(3)}`
-  const why = verdict !== 'no significant change' ? '' : !significant ? ' (not significant)' : !effect ? ' (effect too small)' : ' (change below the minimum)'
+  const why =
+    verdict !== 'no significant change'
+      ? ''
+      : !significant
+        ? ' (not significant)'
+        : !effect
+          ? ' (effect too small)'
+          : ' (change below the minimum)'
   return {
-    metric, better, baseline: base, current: cur, change,
+    metric,
+    better,
+    baseline: base,
+    current: cur,
+    change,
     interval: { low: interval.low, high: interval.high, confidence: interval.confidence },
-    pValue: test.pValue, cliffsDelta: test.cliffsDelta, magnitude: test.magnitude, verdict,
+    pValue: test.pValue,
+    cliffsDelta: test.cliffsDelta,
+    magnitude: test.magnitude,
+    verdict,
     explanation: `${metric} ${format(change)} (95% CI ${format(interval.low)} … ${format(interval.high)}), Mann–Whitney ${p}, Cliff's δ ${test.cliffsDelta.toFixed(2)} (${test.magnitude})${why}`,
   }
 }

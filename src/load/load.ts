@@ -12,9 +12,8 @@ import type { LoadResult } from './result.js'
 import { runOnce } from './runner.js'
 import { loadScenarioFile } from './scenario-file.js'
 import { probeTarget, resolveTarget } from './target.js'
-import { ExitCode, badInput, type TerminalStream } from '../core/index.js'
-import { loadFailure } from './assemble.js'
-import { createLoadProgress } from './render.js'
+import { badInput, type ProgressListener } from '../core/index.js'
+import { loadProgressUpdate } from './render.js'
 
 export type LoadSource = { url: QuickForm } | { scenarioFile: string; target?: string }
 
@@ -28,13 +27,15 @@ export interface LoadOptions {
   /** Write the result here. */
   out?: string
   allowRemote?: boolean
-  onProgress?(live: LiveStats, plan: LoadPlan, run: number): void
-  /** Draw the live progress line here (only when it is an interactive terminal). */
-  progress?: TerminalStream
-  /** Stop sending on Ctrl-C / SIGTERM and return what was measured. */
-  interruptible?: boolean
+  /** Live numbers of the run, about every second (the dashboard's feed). */
+  onLive?(live: LiveStats, plan: LoadPlan, run: number): void
+  /** Progress of the run as a task (the command draws it on a terminal). */
+  onProgress?: ProgressListener
   note?(message: string): void
+  /** Aborting it (Ctrl-C, in the command) stops sending; the run returns what it measured, marked interrupted. */
   signal?: AbortSignal
+  /** Work done before and after each run, outside its measurement (the gate interleaves another target's runs). */
+  aroundRun?(run: number, position: 'before' | 'after'): Promise<void>
 }
 
 /** The plan a load run would execute (scenario checked, target resolved), without running it. */
@@ -48,26 +49,26 @@ export async function planLoad(options: Pick<LoadOptions, 'source' | 'overrides'
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const progress = options.progress ? createLoadProgress(options.progress) : undefined
-  const interrupt = options.interruptible ? interruptOnSignals() : undefined
-  const signal = options.signal && interrupt ? AbortSignal.any([options.signal, interrupt.signal]) : (options.signal ?? interrupt?.signal)
+  const { onLive, onProgress } = options
+  let task: string | undefined
   try {
-    const wanted = progress?.active || options.onProgress
     return await runPlanned({
       ...options,
-      ...(signal ? { signal } : {}),
-      ...(wanted
+      ...(onLive || onProgress
         ? {
-            onProgress: (live: LiveStats, plan: LoadPlan, run: number) => {
-              progress?.update(live, plan, run)
-              options.onProgress?.(live, plan, run)
+            onLive: (live: LiveStats, plan: LoadPlan, run: number) => {
+              onLive?.(live, plan, run)
+              if (!onProgress) return
+              const update = loadProgressUpdate(live, plan, run)
+              if (task !== undefined && task !== update.task) onProgress({ task, done: 0, total: 0, finished: true })
+              task = update.task
+              onProgress(update)
             },
           }
         : {}),
     })
   } finally {
-    progress?.done()
-    interrupt?.dispose()
+    if (task !== undefined) onProgress?.({ task, done: 0, total: 0, finished: true })
   }
 }
 
@@ -80,50 +81,19 @@ async function runPlanned(options: LoadOptions): Promise<LoadResult> {
   await probeTarget(plan.target)
   const stats = []
   for (let run = 1; run <= runs; run++) {
+    await options.aroundRun?.(run, 'before')
     if (runs > 1) options.note?.(`Run ${run} of ${runs}...`)
-    const onProgress = options.onProgress
+    const onLive = options.onLive
     const result = await runOnce(plan, {
-      ...(onProgress ? { onProgress: (live: LiveStats) => onProgress(live, plan, run) } : {}),
+      ...(onLive ? { onProgress: (live: LiveStats) => onLive(live, plan, run) } : {}),
       note: options.note,
       signal: options.signal,
     })
     stats.push(result)
     if (result.interrupted) break
+    await options.aroundRun?.(run, 'after')
   }
   const result = assembleResult(plan, stats, baseline ? { baseline } : {})
   if (options.out) writeResultFile(options.out, result)
-  return result
-}
-
-/** Ctrl-C (or SIGTERM) stops sending; the run returns what it measured and is marked interrupted. */
-export function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController()
-  const onSignal = () => controller.abort()
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
-  return {
-    signal: controller.signal,
-    dispose() {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-    },
-  }
-}
-
-/**
- * The verdict of a load command: interrupted is 130; otherwise loadFailure's exit 4 or 1. Without
- * --json the failure is thrown (the base command prints it); with --json the result is still the
- * one document on stdout, the message goes to stderr and the exit code is set.
- */
-export function concludeLoad(result: LoadResult, output: { json: boolean; note(message: string): void }): LoadResult {
-  if (result.aggregate.interrupted) {
-    process.exitCode = ExitCode.Interrupted
-    return result
-  }
-  const failure = loadFailure(result)
-  if (!failure) return result
-  if (!output.json) throw failure
-  output.note(`Error: ${failure.message}${failure.hint ? `\nTry: ${failure.hint}` : ''}`)
-  process.exitCode = failure.exit
   return result
 }

@@ -57,12 +57,6 @@ export interface LoadPlan {
   thresholds: Threshold[]
 }
 
-/** Requests per second the plan asks for at its peak (open model), or undefined (closed model). */
-export function targetPeakRate(plan: LoadPlan): number | undefined {
-  if (!plan.arrival) return undefined
-  return Math.max(plan.arrival.startRate, ...plan.arrival.stages.map((stage) => stage.target))
-}
-
 // --- HTTP/1.1 requests as bytes ---
 
 export interface CompiledRequest {
@@ -87,7 +81,10 @@ export function compileRequest(spec: RequestSpec, target: Target): CompiledReque
     head += CRLF
     return body && body.length > 0 ? Buffer.concat([Buffer.from(head), body]) : Buffer.from(head)
   }
-  const dynamic = spec.path.variables.length > 0 || (spec.body?.variables.length ?? 0) > 0 || spec.headers.some((header) => header.value.variables.length > 0)
+  const dynamic =
+    spec.path.variables.length > 0 ||
+    (spec.body?.variables.length ?? 0) > 0 ||
+    spec.headers.some((header) => header.value.variables.length > 0)
   return { spec, fixed: dynamic ? undefined : build({}), build }
 }
 

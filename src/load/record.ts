@@ -1,6 +1,7 @@
 import { redactText, type Settings } from '../core/index.js'
 import { recordEvent } from '../journal/index.js'
 import type { LoadResult } from './result.js'
+import { loadEvents } from './events.js'
 
 /**
  * Every load run is a `load.run` event in the ops journal, so that the post-mortem timeline and
@@ -11,7 +12,7 @@ export async function recordLoadRun(settings: Settings, result: LoadResult, note
   try {
     const { summary } = result
     await recordEvent(settings, {
-      kind: 'load.run',
+      kind: loadEvents.run.kind,
       subject: settings.config.service.name,
       data: { ...summary, scenario: summary.name, target: redactText(summary.target) },
     })

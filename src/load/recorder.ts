@@ -221,7 +221,8 @@ export class Recorder {
 
     const threads = Math.max(1, context.reports.length)
     // with worker threads the main thread only collects samples: the workers' loops are the ones that send
-    const utilizations = plan.workers > 0 ? context.reports.map((report) => report.eventLoopUtilization) : [context.process.eventLoopUtilization]
+    const utilizations =
+      plan.workers > 0 ? context.reports.map((report) => report.eventLoopUtilization) : [context.process.eventLoopUtilization]
     const eventLoopUtilization = Math.max(0, ...utilizations)
     const busyThreads = plan.workers > 0 ? threads + 1 : 1
     const generator: GeneratorStats = {

@@ -1,16 +1,22 @@
 /** Human output of load runs: the result table, thresholds, the comparison, and the live progress line. */
-import { createProgress, formatBytes, isInteractive, formatDuration, renderTable, sparkline, type Palette, type Progress, type TerminalStream } from '../core/index.js'
+import { formatBytes, formatDuration, renderTable, sparkline, type Palette, type ProgressUpdate } from '../core/index.js'
 import type { Comparison, MetricComparison } from './compare.js'
 import type { LoadPlan } from './plan.js'
 import type { LiveStats } from './recorder.js'
 import type { LoadResult } from './result.js'
 
-export function describeModel(result: Pick<LoadResult, 'model' | 'connections' | 'arrival' | 'durationMs' | 'requestCount' | 'warmupMs'>): string {
+export function describeModel(
+  result: Pick<LoadResult, 'model' | 'connections' | 'arrival' | 'durationMs' | 'requestCount' | 'warmupMs'>,
+): string {
   const parts: string[] = []
   if (result.model === 'open' && result.arrival) {
     const { stages, startRate } = result.arrival
     const constant = stages.length === 1 && stages[0]!.target === startRate
-    parts.push(constant ? `open model, ${startRate} rps` : `open model, ${[startRate, ...stages.map((stage) => stage.target)].join('→')} rps over ${stages.length} stage${stages.length === 1 ? '' : 's'}`)
+    parts.push(
+      constant
+        ? `open model, ${startRate} rps`
+        : `open model, ${[startRate, ...stages.map((stage) => stage.target)].join('→')} rps over ${stages.length} stage${stages.length === 1 ? '' : 's'}`,
+    )
     parts.push(`up to ${result.connections} connections`)
   } else parts.push(`closed model, ${result.connections} connections`)
   if (result.requestCount !== undefined) parts.push(`${result.requestCount} requests`)
@@ -38,33 +44,50 @@ export function renderLoadResult(result: LoadResult, colors: Palette): string {
       colors.dim(result.latencyCorrected ? '  (from the intended send time)' : '  (from the actual send; closed model)'),
   )
   const statuses = Object.entries(aggregate.statusCodes).sort(([a], [b]) => Number(a) - Number(b))
-  lines.push(`${label('status')}${statuses.length ? statuses.map(([status, count]) => `${Number(status) >= 400 ? colors.red(status) : status} × ${count}`).join('   ') : 'none'}`)
+  lines.push(
+    `${label('status')}${statuses.length ? statuses.map(([status, count]) => `${Number(status) >= 400 ? colors.red(status) : status} × ${count}`).join('   ') : 'none'}`,
+  )
   const requests = aggregate.requests
   if (requests.failed > 0) {
     const kinds = [
-      requests.errors && `${requests.errors} errors${Object.keys(aggregate.errorCodes).length ? ` (${Object.entries(aggregate.errorCodes).map(([code, count]) => `${code} ${count}`).join(', ')})` : ''}`,
+      requests.errors &&
+        `${requests.errors} errors${
+          Object.keys(aggregate.errorCodes).length
+            ? ` (${Object.entries(aggregate.errorCodes)
+                .map(([code, count]) => `${code} ${count}`)
+                .join(', ')})`
+            : ''
+        }`,
       requests.timeouts && `${requests.timeouts} timeouts`,
       requests.unexpectedStatus && `${requests.unexpectedStatus} unexpected status`,
       requests.checkFailed && `${requests.checkFailed} failed body checks`,
     ].filter(Boolean)
     lines.push(`${label('failed')}${colors.red(`${requests.failed} (${(aggregate.errorRate * 100).toFixed(2)}%)`)}: ${kinds.join(', ')}`)
-    for (const [reason, count] of Object.entries(aggregate.checkFailures).slice(0, 5)) lines.push(`${label('')}${colors.dim(`${count} × ${reason}`)}`)
+    for (const [reason, count] of Object.entries(aggregate.checkFailures).slice(0, 5))
+      lines.push(`${label('')}${colors.dim(`${count} × ${reason}`)}`)
   } else lines.push(`${label('failed')}0`)
-  if (requests.dropped > 0) lines.push(`${label('dropped')}${colors.yellow(String(requests.dropped))} requests of the schedule were never sent`)
+  if (requests.dropped > 0)
+    lines.push(`${label('dropped')}${colors.yellow(String(requests.dropped))} requests of the schedule were never sent`)
   if (requests.warmup > 0) lines.push(`${label('warm-up')}${requests.warmup} requests excluded`)
   lines.push(`${label('received')}${formatBytes(aggregate.bytesReceived)}`)
   const generators = result.runs.map((run) => run.generator)
   const busiest = Math.max(...generators.map((generator) => generator.eventLoopUtilization))
   const cpu = Math.max(...generators.map((generator) => generator.cpuCores))
   const threads = generators[0]?.threads ?? 1
-  lines.push(`${label('generator')}${threads} thread${threads === 1 ? '' : 's'}, event loop ${(busiest * 100).toFixed(0)}% busy, ${cpu.toFixed(2)} cores`)
+  lines.push(
+    `${label('generator')}${threads} thread${threads === 1 ? '' : 's'}, event loop ${(busiest * 100).toFixed(0)}% busy, ${cpu.toFixed(2)} cores`,
+  )
 
   const series = result.runs.flatMap((run) => run.series.filter((second) => !second.partial))
   if (series.length > 1) {
     lines.push('')
-    lines.push(`${label('rps/s')}${sparkline(series.map((second) => second.rps))}  ${colors.dim(`${Math.min(...series.map((s) => s.rps)).toFixed(0)}–${Math.max(...series.map((s) => s.rps)).toFixed(0)}`)}`)
+    lines.push(
+      `${label('rps/s')}${sparkline(series.map((second) => second.rps))}  ${colors.dim(`${Math.min(...series.map((s) => s.rps)).toFixed(0)}–${Math.max(...series.map((s) => s.rps)).toFixed(0)}`)}`,
+    )
     const p99s = series.map((second) => second.p99 ?? 0)
-    lines.push(`${label('p99/s')}${sparkline(p99s)}  ${colors.dim(`${formatDuration(Math.min(...p99s))}–${formatDuration(Math.max(...p99s))}`)}`)
+    lines.push(
+      `${label('p99/s')}${sparkline(p99s)}  ${colors.dim(`${formatDuration(Math.min(...p99s))}–${formatDuration(Math.max(...p99s))}`)}`,
+    )
   }
 
   if (aggregate.perRequest.length > 1) {
@@ -102,9 +125,19 @@ export function renderLoadResult(result: LoadResult, colors: Palette): string {
 }
 
 export function renderComparison(comparison: Comparison, colors: Palette): string {
-  const color = comparison.verdict === 'regressed' ? colors.red : comparison.verdict === 'improved' ? colors.green : comparison.verdict === 'inconclusive' ? colors.yellow : String
-  const lines = [`${colors.bold('compared with the baseline')} (${comparison.baseline.name}, ${comparison.baseline.runs} run${comparison.baseline.runs === 1 ? '' : 's'}): ${color(colors.bold(comparison.verdict))}`]
-  const format = (metric: MetricComparison, value: number) => (metric.metric === 'error_rate' ? `${(value * 100).toFixed(2)}%` : metric.metric === 'rps' ? value.toFixed(1) : formatDuration(value))
+  const color =
+    comparison.verdict === 'regressed'
+      ? colors.red
+      : comparison.verdict === 'improved'
+        ? colors.green
+        : comparison.verdict === 'inconclusive'
+          ? colors.yellow
+          : String
+  const lines = [
+    `${colors.bold('compared with the baseline')} (${comparison.baseline.name}, ${comparison.baseline.runs} run${comparison.baseline.runs === 1 ? '' : 's'}): ${color(colors.bold(comparison.verdict))}`,
+  ]
+  const format = (metric: MetricComparison, value: number) =>
+    metric.metric === 'error_rate' ? `${(value * 100).toFixed(2)}%` : metric.metric === 'rps' ? value.toFixed(1) : formatDuration(value)
   const change = (metric: MetricComparison) => {
     if (!Number.isFinite(metric.change)) return '—'
     const scale = (value: number) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}${metric.metric === 'error_rate' ? 'pp' : '%'}`
@@ -114,11 +147,27 @@ export function renderComparison(comparison: Comparison, colors: Palette): strin
     indent(
       renderTable(comparison.metrics, [
         { header: 'per second', value: (metric) => metric.metric },
-        { header: 'baseline', value: (metric) => (Number.isFinite(metric.baseline.median) ? format(metric, metric.baseline.median) : '—'), align: 'right' },
-        { header: 'current', value: (metric) => (Number.isFinite(metric.current.median) ? format(metric, metric.current.median) : '—'), align: 'right' },
+        {
+          header: 'baseline',
+          value: (metric) => (Number.isFinite(metric.baseline.median) ? format(metric, metric.baseline.median) : '—'),
+          align: 'right',
+        },
+        {
+          header: 'current',
+          value: (metric) => (Number.isFinite(metric.current.median) ? format(metric, metric.current.median) : '—'),
+          align: 'right',
+        },
         { header: 'change [95% CI]', value: change, align: 'right' },
-        { header: 'p', value: (metric) => (Number.isFinite(metric.pValue) ? (metric.pValue < 0.001 ? '<0.001' : metric.pValue.toFixed(3)) : '—'), align: 'right' },
-        { header: "Cliff's δ", value: (metric) => (Number.isFinite(metric.cliffsDelta) ? `${metric.cliffsDelta.toFixed(2)} ${metric.magnitude}` : '—'), align: 'right' },
+        {
+          header: 'p',
+          value: (metric) => (Number.isFinite(metric.pValue) ? (metric.pValue < 0.001 ? '<0.001' : metric.pValue.toFixed(3)) : '—'),
+          align: 'right',
+        },
+        {
+          header: "Cliff's δ",
+          value: (metric) => (Number.isFinite(metric.cliffsDelta) ? `${metric.cliffsDelta.toFixed(2)} ${metric.magnitude}` : '—'),
+          align: 'right',
+        },
         { header: 'samples', value: (metric) => `${metric.baseline.samples}/${metric.current.samples}`, align: 'right' },
         { header: 'verdict', value: (metric) => metric.verdict },
       ]),
@@ -134,31 +183,15 @@ function indent(text: string): string {
     .join('\n')
 }
 
-/**
- * The live line on stderr: elapsed time, rate, p99 and failures so far. Drawn only on an
- * interactive terminal (never with CI, NO_COLOR or a pipe); otherwise every call is a no-op.
- */
-export function createLoadProgress(
-  stream: TerminalStream = process.stderr,
-  env: NodeJS.ProcessEnv = process.env,
-): { active: boolean; update(live: LiveStats, plan: LoadPlan, run: number): void; done(): void } {
-  let progress: Progress | undefined
-  let current = 0
+/** The live progress of a run as a task: elapsed seconds (or requests) of the total, with rate, p99 and failures so far. */
+export function loadProgressUpdate(live: LiveStats, plan: LoadPlan, run: number): ProgressUpdate {
+  const byTime = plan.durationMs !== undefined
+  const total = byTime ? Math.round((plan.warmupMs + plan.durationMs!) / 1000) : (plan.requests ?? 0)
+  const p99 = live.p99 === undefined ? '—' : formatDuration(live.p99)
   return {
-    active: isInteractive(stream, env),
-    update(live, plan, run) {
-      if (!progress || run !== current) {
-        progress?.done()
-        current = run
-        const total = plan.durationMs !== undefined ? Math.round((plan.warmupMs + plan.durationMs) / 1000) : (plan.requests ?? 0)
-        progress = createProgress(`load${run > 1 ? ` #${run}` : ''}`, total, stream, env)
-      }
-      const done = plan.durationMs !== undefined ? Math.floor(live.elapsedMs / 1000) : live.requests
-      const p99 = live.p99 === undefined ? '—' : formatDuration(live.p99)
-      progress.update(done, `${live.rps} rps · p99 ${p99} · ${live.failed} failed`)
-    },
-    done() {
-      progress?.done()
-    },
+    task: `load${run > 1 ? ` #${run}` : ''}`,
+    done: byTime ? Math.floor(live.elapsedMs / 1000) : live.requests,
+    total,
+    detail: `${live.rps} rps · p99 ${p99} · ${live.failed} failed`,
   }
 }

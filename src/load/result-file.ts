@@ -29,7 +29,10 @@ export function readResultFile(file: string): ComparableResult & { file: string;
   try {
     text = readFileSync(file, 'utf8')
   } catch (error) {
-    throw badInput(`Cannot read result file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'Write one with opsctl load ... --out results.json.')
+    throw badInput(
+      `Cannot read result file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      'Write one with opsctl load ... --out results.json.',
+    )
   }
   let value: unknown
   try {
@@ -40,7 +43,10 @@ export function readResultFile(file: string): ComparableResult & { file: string;
   const parsed = comparableSchema.safeParse(value)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
-    throw badInput(`${file}: ${formatKeyPath(issue.path.map((segment) => (typeof segment === 'number' ? segment : String(segment))))}: ${issue.message}`, 'Give a file written by opsctl load --out.')
+    throw badInput(
+      `${file}: ${formatKeyPath(issue.path.map((segment) => (typeof segment === 'number' ? segment : String(segment))))}: ${issue.message}`,
+      'Give a file written by opsctl load --out.',
+    )
   }
   return { ...(parsed.data as unknown as ComparableResult & { summary?: LoadResult['summary'] }), file }
 }
@@ -50,6 +56,9 @@ export function writeResultFile(file: string, result: LoadResult): void {
     mkdirSync(dirname(file), { recursive: true })
     writeFileSync(file, `${JSON.stringify(redactValue(result), null, 2)}\n`)
   } catch (error) {
-    throw badInput(`Cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'Choose a writable path for --out.')
+    throw badInput(
+      `Cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      'Choose a writable path for --out.',
+    )
   }
 }

@@ -85,7 +85,11 @@ export async function runOnce(plan: LoadPlan, options: RunOnceOptions = {}): Pro
       if (tokens.length === workers) {
         startAt = now() + 50
         tokens.forEach((token, thread) =>
-          control.postMessage({ type: 'assign', token, assignment: { thread, threads: workers, startAt, plan: { ...plan, workers } } } satisfies ControlMessage),
+          control.postMessage({
+            type: 'assign',
+            token,
+            assignment: { thread, threads: workers, startAt, plan: { ...plan, workers } },
+          } satisfies ControlMessage),
         )
       }
     }
@@ -109,9 +113,14 @@ export async function runOnce(plan: LoadPlan, options: RunOnceOptions = {}): Pro
   try {
     await autocannon(opts)
     await until(() => reports.length >= threads, 5_000)
-    if (reports.length < threads) options.note?.(`${threads - reports.length} of ${threads} load threads did not report; their last samples are missing.`)
+    if (reports.length < threads)
+      options.note?.(`${threads - reports.length} of ${threads} load threads did not report; their last samples are missing.`)
   } catch (error) {
-    throw new OpsError(`The load generator failed: ${(error as Error).message}`, { exit: ExitCode.Environment, cause: error, hint: 'Re-run with --debug for details.' })
+    throw new OpsError(`The load generator failed: ${(error as Error).message}`, {
+      exit: ExitCode.Environment,
+      cause: error,
+      hint: 'Re-run with --debug for details.',
+    })
   } finally {
     clearInterval(progress)
     options.signal?.removeEventListener('abort', onAbort)
@@ -165,6 +174,7 @@ function workerSetupModule(): string | undefined {
     source = `module.exports = require(${JSON.stringify(entry)}).setupClient\n`
   }
   const file = join(tmpdir(), `opsctl-load-worker-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.cjs`)
-  if (!existsSync(file)) writeFileSync(file, `// Written by opsctl load: autocannon worker threads load the load agent through this file.\n${source}`)
+  if (!existsSync(file))
+    writeFileSync(file, `// Written by opsctl load: autocannon worker threads load the load agent through this file.\n${source}`)
   return file
 }

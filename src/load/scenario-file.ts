@@ -36,6 +36,9 @@ function scenarioFromLocated(located: LocatedYaml): Scenario {
 
 function describeIssue(located: LocatedYaml, issue: ScenarioIssue): string {
   const scalar = issue.column ? scalarAt(located, issue.path) : undefined
-  const where = scalar && !scalar.multiline ? `${located.file}:${scalar.position.line}:${scalar.position.col + issue.column! - 1}: ` : locate(located, issue.path)
+  const where =
+    scalar && !scalar.multiline
+      ? `${located.file}:${scalar.position.line}:${scalar.position.col + issue.column! - 1}: `
+      : locate(located, issue.path)
   return `${where}${formatKeyPath(issue.path)}: ${issue.message}`
 }

@@ -23,15 +23,17 @@ import { parseCsv } from './csv.js'
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
 
-const durationValue = z.union([z.string(), z.number().nonnegative()], { error: 'expected a duration such as 500ms, 30s or 2m' }).transform((value, context) => {
-  if (typeof value === 'number') return value
-  try {
-    return parseDuration(value)
-  } catch {
-    context.issues.push({ code: 'custom', message: `"${value.slice(0, 40)}" is not a duration; use 500ms, 30s or 2m`, input: value })
-    return z.NEVER
-  }
-})
+const durationValue = z
+  .union([z.string(), z.number().nonnegative()], { error: 'expected a duration such as 500ms, 30s or 2m' })
+  .transform((value, context) => {
+    if (typeof value === 'number') return value
+    try {
+      return parseDuration(value)
+    } catch {
+      context.issues.push({ code: 'custom', message: `"${value.slice(0, 40)}" is not a duration; use 500ms, 30s or 2m`, input: value })
+      return z.NEVER
+    }
+  })
 
 const positiveInt = z.number().int().positive()
 
@@ -39,8 +41,18 @@ const variableSchema = z
   .strictObject({
     random: z.strictObject({ min: z.number().int(), max: z.number().int() }).optional(),
     counter: z.strictObject({ start: z.number().int().optional(), step: z.number().int().optional() }).nullable().optional(),
-    csv: z.strictObject({ file: z.string().min(1), column: z.union([z.string().min(1), z.number().int().nonnegative()], { error: 'expected a column name or a 0-based index' }).optional() }).optional(),
-    values: z.array(z.union([z.string(), z.number()], { error: 'expected a string or a number' })).min(1).optional(),
+    csv: z
+      .strictObject({
+        file: z.string().min(1),
+        column: z
+          .union([z.string().min(1), z.number().int().nonnegative()], { error: 'expected a column name or a 0-based index' })
+          .optional(),
+      })
+      .optional(),
+    values: z
+      .array(z.union([z.string(), z.number()], { error: 'expected a string or a number' }))
+      .min(1)
+      .optional(),
     order: z.enum(['sequential', 'random']).optional(),
   })
   .nullable()
@@ -54,7 +66,10 @@ const requestSchema = z.strictObject({
     .optional(),
   path: z.string().regex(/^\//, 'a path starts with "/"'),
   headers: z
-    .record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid header name'), z.union([z.string(), z.number()], { error: 'a header value is a string' }))
+    .record(
+      z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid header name'),
+      z.union([z.string(), z.number()], { error: 'a header value is a string' }),
+    )
     .optional(),
   body: z.unknown().optional(),
   weight: z.number().positive().optional(),
@@ -62,7 +77,9 @@ const requestSchema = z.strictObject({
   expect: z
     .strictObject({
       status: z
-        .union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)], { error: 'expected a status code (200) or a list of them ([200, 201])' })
+        .union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)], {
+          error: 'expected a status code (200) or a list of them ([200, 201])',
+        })
         .optional(),
       body: z
         .strictObject({
@@ -83,7 +100,10 @@ export const scenarioSchema = z.strictObject({
       connections: z.number().int().min(1).max(10_000).optional(),
       rate: z.number().positive().max(1_000_000).optional(),
       startRate: z.number().nonnegative().max(1_000_000).optional(),
-      stages: z.array(z.strictObject({ duration: durationValue, target: z.number().nonnegative().max(1_000_000) })).min(1).optional(),
+      stages: z
+        .array(z.strictObject({ duration: durationValue, target: z.number().nonnegative().max(1_000_000) }))
+        .min(1)
+        .optional(),
       duration: durationValue.optional(),
       requests: positiveInt.max(100_000_000).optional(),
       maxDuration: durationValue.optional(),
@@ -140,20 +160,27 @@ export const DEFAULT_MAX_DURATION_MS = 10 * 60_000
 /** The checks after the schema: everything that relates one key to another. */
 export function checkScenario(input: ScenarioInput, options: CheckOptions): ScenarioCheck {
   const issues: ScenarioIssue[] = []
-  const issue = (path: Array<string | number>, message: string, column?: number) => issues.push({ path, message, ...(column ? { column } : {}) })
+  const issue = (path: Array<string | number>, message: string, column?: number) =>
+    issues.push({ path, message, ...(column ? { column } : {}) })
   const load = input.load ?? {}
 
-  if (load.rate !== undefined && load.stages) issue(['load', 'stages'], 'use either rate (a constant arrival rate) or stages (ramping), not both')
-  if (load.startRate !== undefined && !load.stages) issue(['load', 'startRate'], 'startRate is the rate the first stage ramps from; it needs stages')
+  if (load.rate !== undefined && load.stages)
+    issue(['load', 'stages'], 'use either rate (a constant arrival rate) or stages (ramping), not both')
+  if (load.startRate !== undefined && !load.stages)
+    issue(['load', 'startRate'], 'startRate is the rate the first stage ramps from; it needs stages')
   if (load.duration !== undefined && load.requests !== undefined) issue(['load', 'requests'], 'use either duration or requests, not both')
-  if (load.stages && load.duration !== undefined) issue(['load', 'duration'], 'with stages the run lasts as long as its stages; drop duration')
-  if (load.stages && load.requests !== undefined) issue(['load', 'requests'], 'with stages the run lasts as long as its stages; drop requests')
+  if (load.stages && load.duration !== undefined)
+    issue(['load', 'duration'], 'with stages the run lasts as long as its stages; drop duration')
+  if (load.stages && load.requests !== undefined)
+    issue(['load', 'requests'], 'with stages the run lasts as long as its stages; drop requests')
   if (load.duration === 0) issue(['load', 'duration'], 'a run lasts more than 0s')
   if (load.timeout === 0) issue(['load', 'timeout'], 'a timeout is more than 0s')
   const stagesMs = load.stages?.reduce((total, stage) => total + stage.duration, 0)
   if (stagesMs !== undefined && stagesMs === 0) issue(['load', 'stages'], 'the stages last 0s in total')
-  if (stagesMs !== undefined && (load.warmup ?? 0) >= stagesMs) issue(['load', 'warmup'], 'the warm-up is as long as the stages: nothing would be measured')
-  if (load.stages && load.stages.every((stage) => stage.target === 0) && (load.startRate ?? 0) === 0) issue(['load', 'stages'], 'every stage has target 0: nothing would be sent')
+  if (stagesMs !== undefined && (load.warmup ?? 0) >= stagesMs)
+    issue(['load', 'warmup'], 'the warm-up is as long as the stages: nothing would be measured')
+  if (load.stages && load.stages.every((stage) => stage.target === 0) && (load.startRate ?? 0) === 0)
+    issue(['load', 'stages'], 'every stage has target 0: nothing would be sent')
 
   const specs: RequestSpec[] = []
   const names = new Set<string>()
@@ -166,7 +193,8 @@ export function checkScenario(input: ScenarioInput, options: CheckOptions): Scen
     const variables: Record<string, VariableSpec> = {}
     for (const [variableName, definition] of Object.entries(request.variables ?? {})) {
       const path = at('variables', variableName)
-      if (!isVariableName(variableName)) issue(path, `"${variableName}" is not a variable name (letters, digits and _, not starting with a digit)`)
+      if (!isVariableName(variableName))
+        issue(path, `"${variableName}" is not a variable name (letters, digits and _, not starting with a digit)`)
       const spec = variableSpec(definition, path, options, issue)
       if (spec) variables[variableName] = spec
     }
@@ -270,13 +298,18 @@ function variableSpec(
 ): VariableSpec | undefined {
   const kinds = (['random', 'counter', 'csv', 'values'] as const).filter((kind) => definition && kind in definition)
   if (!definition || kinds.length !== 1) {
-    issue(path, `a variable is exactly one of random: {min, max}, counter: {start, step}, csv: {file, column} or values: [...]${kinds.length > 1 ? ` (found ${kinds.join(' and ')})` : ''}`)
+    issue(
+      path,
+      `a variable is exactly one of random: {min, max}, counter: {start, step}, csv: {file, column} or values: [...]${kinds.length > 1 ? ` (found ${kinds.join(' and ')})` : ''}`,
+    )
     return undefined
   }
   const order = definition.order ?? 'sequential'
-  if (definition.order !== undefined && (definition.random !== undefined || 'counter' in definition)) issue([...path, 'order'], 'order applies to csv and values only')
+  if (definition.order !== undefined && (definition.random !== undefined || 'counter' in definition))
+    issue([...path, 'order'], 'order applies to csv and values only')
   if (definition.random) {
-    if (definition.random.min > definition.random.max) issue([...path, 'random'], `min (${definition.random.min}) is above max (${definition.random.max})`)
+    if (definition.random.min > definition.random.max)
+      issue([...path, 'random'], `min (${definition.random.min}) is above max (${definition.random.max})`)
     return { kind: 'random', min: definition.random.min, max: definition.random.max }
   }
   if ('counter' in definition) return { kind: 'counter', start: definition.counter?.start ?? 1, step: definition.counter?.step ?? 1 }
@@ -316,7 +349,8 @@ export function targetProblem(url: string): string | undefined {
   } catch {
     return `"${url.slice(0, 80)}" is not a URL; write it like http://127.0.0.1:3000`
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `only http:// and https:// targets can be loaded, not ${parsed.protocol}//`
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    return `only http:// and https:// targets can be loaded, not ${parsed.protocol}//`
   if (parsed.search || parsed.hash) return 'the target is a base URL; put query strings in the request paths'
   return undefined
 }

@@ -3,7 +3,7 @@
  * and the per-request variables that fill them (a seeded random integer, a counter, values from
  * a CSV column). Parsing reports the column of a mistake; rendering is plain string work.
  */
-import { randomInt, type Random } from './random.js'
+import { randomInt, type Random } from '../core/index.js'
 
 /** How a value is written where it is substituted. */
 export type Encoding = 'uri' | 'raw' | 'json-value' | 'json-string'
@@ -41,10 +41,15 @@ export function parseTemplate(text: string, encoding: Encoding, known?: Readonly
     const close = text.indexOf('}}', open + 2)
     if (close === -1) return { ok: false, column: open + 1, reason: 'unclosed "{{": a variable is written {{name}}' }
     const name = text.slice(open + 2, close).trim()
-    if (!isVariableName(name)) return { ok: false, column: open + 3, reason: `"${name.slice(0, 40)}" is not a variable name (letters, digits and _)` }
+    if (!isVariableName(name))
+      return { ok: false, column: open + 3, reason: `"${name.slice(0, 40)}" is not a variable name (letters, digits and _)` }
     if (known && !known.has(name)) {
       const list = [...known]
-      return { ok: false, column: open + 3, reason: `unknown variable "${name}"${list.length ? `; this request defines ${list.join(', ')}` : '; define it under variables'}` }
+      return {
+        ok: false,
+        column: open + 3,
+        reason: `unknown variable "${name}"${list.length ? `; this request defines ${list.join(', ')}` : '; define it under variables'}`,
+      }
     }
     if (literal) parts.push(literal)
     literal = ''
@@ -84,7 +89,8 @@ function encodeValue(value: string | number, encoding: Encoding): string {
   }
 }
 
-export type BodyTemplateParse = { ok: true; template: Template } | { ok: false; path: Array<string | number>; column: number; reason: string }
+export type BodyTemplateParse =
+  { ok: true; template: Template } | { ok: false; path: Array<string | number>; column: number; reason: string }
 
 /**
  * A JSON body given as YAML data. A string that is exactly `{{name}}` becomes the value itself
@@ -238,7 +244,8 @@ export function checkBody(body: string, expectation: BodyExpectation, values: Va
       node = (node as Record<string, unknown>)[String(segment)]
     }
     const expected = substituteExpected(expectation.json.equals, values)
-    if (!looselyEqual(node, expected)) return `${expectation.json.pathText} is ${JSON.stringify(node)?.slice(0, 60)}, expected ${JSON.stringify(expected)?.slice(0, 60)}`
+    if (!looselyEqual(node, expected))
+      return `${expectation.json.pathText} is ${JSON.stringify(node)?.slice(0, 60)}, expected ${JSON.stringify(expected)?.slice(0, 60)}`
   }
   return undefined
 }
@@ -255,10 +262,21 @@ export function looselyEqual(actual: unknown, expected: unknown): boolean {
   if (actual === expected) return true
   if (typeof expected === 'string' && (typeof actual === 'number' || typeof actual === 'boolean')) return String(actual) === expected
   if (typeof actual === 'string' && (typeof expected === 'number' || typeof expected === 'boolean')) return actual === String(expected)
-  if (Array.isArray(actual) && Array.isArray(expected)) return actual.length === expected.length && actual.every((item, i) => looselyEqual(item, expected[i]))
-  if (actual && expected && typeof actual === 'object' && typeof expected === 'object' && !Array.isArray(actual) && !Array.isArray(expected)) {
+  if (Array.isArray(actual) && Array.isArray(expected))
+    return actual.length === expected.length && actual.every((item, i) => looselyEqual(item, expected[i]))
+  if (
+    actual &&
+    expected &&
+    typeof actual === 'object' &&
+    typeof expected === 'object' &&
+    !Array.isArray(actual) &&
+    !Array.isArray(expected)
+  ) {
     const keys = Object.keys(expected)
-    return keys.length === Object.keys(actual).length && keys.every((key) => looselyEqual((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key]))
+    return (
+      keys.length === Object.keys(actual).length &&
+      keys.every((key) => looselyEqual((actual as Record<string, unknown>)[key], (expected as Record<string, unknown>)[key]))
+    )
   }
   return false
 }

@@ -45,7 +45,8 @@ const NAMED: Record<string, ThresholdMetric> = {
 
 /** Parses one expression; never throws. Columns are 1-based positions in `text`. */
 export function tryParseThreshold(text: string): ThresholdParse {
-  if (text.length > MAX_THRESHOLD_LENGTH) return { ok: false, column: MAX_THRESHOLD_LENGTH + 1, reason: `too long (${text.length} characters; at most ${MAX_THRESHOLD_LENGTH})` }
+  if (text.length > MAX_THRESHOLD_LENGTH)
+    return { ok: false, column: MAX_THRESHOLD_LENGTH + 1, reason: `too long (${text.length} characters; at most ${MAX_THRESHOLD_LENGTH})` }
   let i = 0
   const fail = (reason: string, at = i): ThresholdParse => ({ ok: false, column: at + 1, reason })
   const skipSpaces = () => {
@@ -88,10 +89,15 @@ export function tryParseThreshold(text: string): ThresholdParse {
     name = percentileName(percentile)
   } else {
     const known = Object.hasOwn(NAMED, word.toLowerCase()) ? NAMED[word.toLowerCase()] : undefined
-    if (!known) return fail(`unknown metric "${printable(word)}"; use p50, p90, p95, p99, p99.9, p(N), min, max, avg, error_rate, rps, errors or timeouts`, metricStart)
+    if (!known)
+      return fail(
+        `unknown metric "${printable(word)}"; use p50, p90, p95, p99, p99.9, p(N), min, max, avg, error_rate, rps, errors or timeouts`,
+        metricStart,
+      )
     i += word.length
     metric = known
-    name = word.toLowerCase() === 'mean' ? 'avg' : word.toLowerCase() === 'med' || word.toLowerCase() === 'median' ? 'p50' : word.toLowerCase()
+    name =
+      word.toLowerCase() === 'mean' ? 'avg' : word.toLowerCase() === 'med' || word.toLowerCase() === 'median' ? 'p50' : word.toLowerCase()
   }
 
   skipSpaces()
@@ -120,11 +126,13 @@ export function tryParseThreshold(text: string): ThresholdParse {
     }
     case 'error_rate':
       if (unit === '%') value /= 100
-      else if (unit !== undefined) return fail(`an error rate is a percentage (1%) or a fraction (0.01), not "${printable(unit)}"`, unitStart)
+      else if (unit !== undefined)
+        return fail(`an error rate is a percentage (1%) or a fraction (0.01), not "${printable(unit)}"`, unitStart)
       if (value > 1) return fail('an error rate is at most 100% (or 1)', numberStart)
       break
     case 'rps':
-      if (unit !== undefined && unit !== 'rps') return fail(`rps takes a plain number of requests per second, not "${printable(unit)}"`, unitStart)
+      if (unit !== undefined && unit !== 'rps')
+        return fail(`rps takes a plain number of requests per second, not "${printable(unit)}"`, unitStart)
       break
     case 'count':
       if (unit !== undefined) return fail(`${name} takes a plain count, not "${printable(unit)}"`, unitStart)

@@ -10,8 +10,10 @@ import { LoadAgent, type AgentAssignment, type AutocannonClient } from './agent.
 export const controlChannelName = (runId: string) => `opsctl-load-${runId}`
 export const dataChannelName = (runId: string, token: string) => `opsctl-load-${runId}-${token}`
 
-export type ControlMessage = { type: 'hello'; token: string } | { type: 'assign'; token: string; assignment: AgentAssignment } | { type: 'stop' }
-export type DataMessage = { type: 'samples'; batch: import('./agent.js').SampleBatch } | { type: 'done'; report: import('./agent.js').AgentReport }
+export type ControlMessage =
+  { type: 'hello'; token: string } | { type: 'assign'; token: string; assignment: AgentAssignment } | { type: 'stop' }
+export type DataMessage =
+  { type: 'samples'; batch: import('./agent.js').SampleBatch } | { type: 'done'; report: import('./agent.js').AgentReport }
 
 const agents = new Map<string, LoadAgent>()
 

@@ -1,41 +1,40 @@
-import { parseDuration } from '../core/index.js'
+import { configSchema, parseDuration, type Config } from '../core/index.js'
 import type { NPlusOneOptions } from './types.js'
 
-/** The `nplusone:` section of opsctl.yaml (see docs/nplusone.md). */
-export interface NPlusOneConfig {
-  ignore?: string[]
-  minRepeats?: number
-  minTotal?: string
-  idleGap?: string
-}
+/** The `nplusone:` section of opsctl.yaml (src/core/config-sections/nplusone.ts, docs/nplusone.md). */
+export type NPlusOneConfig = Config['nplusone']
 
+/** The section's defaults, read from the schema: the one place they are written. */
+export const NPLUSONE_DEFAULTS: NPlusOneConfig = configSchema.shape.nplusone.parse(undefined)
+
+/** Flag values, already parsed at the edge (durations in ms); each wins over its config key. */
 export interface NPlusOneFlagValues {
-  ignore?: string[]
-  'min-repeats'?: number
-  'min-total'?: string
-  'idle-gap'?: string
-  'show-params'?: boolean
+  /** Added to the config's list, not instead of it. */
+  ignore?: readonly string[] | undefined
+  minRepeats?: number | undefined
+  minTotalMs?: number | undefined
+  idleGapMs?: number | undefined
+  maxOccurrences?: number | undefined
+  showParams?: boolean | undefined
+  logLinePrefix?: string | undefined
 }
 
 /**
- * Detector options from config and flags (flags win; ignore lists add up). `config` is the
- * `nplusone` section when opsctl.yaml has one.
+ * Detector and reader options from the `nplusone` config section with the flags on top (flags
+ * win; ignore lists add up). Keys the config leaves out take the section's defaults.
  */
-export function nplusoneOptions(flags: NPlusOneFlagValues, config: NPlusOneConfig = {}): NPlusOneOptions {
-  const minTotal = flags['min-total'] ?? config.minTotal
-  const idleGap = flags['idle-gap'] ?? config.idleGap
-  const minRepeats = flags['min-repeats'] ?? config.minRepeats
+export function nplusoneOptions(
+  flags: NPlusOneFlagValues = {},
+  config: Partial<NPlusOneConfig> = {},
+): NPlusOneOptions & { prefix: string } {
+  const section = { ...NPLUSONE_DEFAULTS, ...config }
   return {
-    ignore: [...(config.ignore ?? []), ...(flags.ignore ?? [])],
-    ...(minRepeats !== undefined ? { minRepeats } : {}),
-    ...(minTotal !== undefined ? { minTotalMs: parseDuration(minTotal, flags['min-total'] ? '--min-total' : 'nplusone.minTotal') } : {}),
-    ...(idleGap !== undefined ? { idleGapMs: parseDuration(idleGap, flags['idle-gap'] ? '--idle-gap' : 'nplusone.idleGap') } : {}),
-    showParams: flags['show-params'] ?? false,
+    ignore: [...section.ignore, ...(flags.ignore ?? [])],
+    minRepeats: flags.minRepeats ?? section.minRepeats,
+    minTotalMs: flags.minTotalMs ?? parseDuration(section.minTotal, 'nplusone.minTotal'),
+    idleGapMs: flags.idleGapMs ?? parseDuration(section.idleGap, 'nplusone.idleGap'),
+    maxOccurrences: flags.maxOccurrences ?? section.maxOccurrences,
+    showParams: flags.showParams ?? false,
+    prefix: flags.logLinePrefix ?? section.logLinePrefix,
   }
-}
-
-/** The `nplusone` section of a loaded config, once the schema has one; until then nothing. */
-export function nplusoneConfigOf(config: unknown): NPlusOneConfig {
-  const section = (config as { nplusone?: unknown } | undefined)?.nplusone
-  return section && typeof section === 'object' ? (section as NPlusOneConfig) : {}
 }

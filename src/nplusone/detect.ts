@@ -1,16 +1,12 @@
+import { nplusoneOptions } from './config.js'
 import { compileIgnoreList, type IgnoreMatcher } from './ignore.js'
 import { QueryIdentifier, isDataStatement, type QueryIdentity } from './identity.js'
 import { detach, literalValues } from './lexical.js'
 import { suggestFix } from './fix.js'
 import type { NPlusOneOptions, NPlusOnePattern, NPlusOneReport, QueryExecution, UnitRef, UnitSummary } from './types.js'
 
-export const DEFAULT_OPTIONS = {
-  minRepeats: 5,
-  minTotalMs: 0,
-  idleGapMs: 50,
-  showParams: false,
-  unitTimeoutMs: 60_000,
-} as const
+/** Units given by the source are closed after this long without a statement: not a user setting, a bound on memory. */
+const UNIT_TIMEOUT_MS = 60_000
 
 /** Units open at once; beyond this the oldest are closed, so memory stays flat on any input. */
 const MAX_OPEN_UNITS = 50_000
@@ -41,6 +37,9 @@ interface OpenUnit {
   inTransaction: boolean
   /** Cut by transactions and idle gaps (a session) rather than given by the source. */
   session: boolean
+  /** The session's name (process id or session id) and its process id, for session units. */
+  sessionName?: string
+  pid?: number
   /** How the unit is summarised across units: a route or span name, `user@database` for sessions. */
   where: string
   executions: number
@@ -58,17 +57,24 @@ interface PatternAccumulator {
   producers: Map<string, { identity: QueryIdentity; units: number }>
   callSites: Map<string, number>
   samples: string[][]
+  /** Occurrences kept (at most maxOccurrences), the number left out, and which kept one would go first. */
+  occurrences: UnitSummary[]
+  omitted: number
+  weakest?: number
 }
 
 export type ResolvedOptions = Required<Omit<NPlusOneOptions, 'ignore'>> & { ignore: string[] }
 
+/** Options left out take the config section's defaults (src/core/config-sections/nplusone.ts). */
 export function resolveOptions(options: NPlusOneOptions = {}): ResolvedOptions {
+  const defaults = nplusoneOptions()
   return {
-    minRepeats: options.minRepeats ?? DEFAULT_OPTIONS.minRepeats,
-    minTotalMs: options.minTotalMs ?? DEFAULT_OPTIONS.minTotalMs,
-    idleGapMs: options.idleGapMs ?? DEFAULT_OPTIONS.idleGapMs,
-    showParams: options.showParams ?? DEFAULT_OPTIONS.showParams,
-    unitTimeoutMs: options.unitTimeoutMs ?? DEFAULT_OPTIONS.unitTimeoutMs,
+    minRepeats: options.minRepeats ?? defaults.minRepeats!,
+    minTotalMs: options.minTotalMs ?? defaults.minTotalMs!,
+    idleGapMs: options.idleGapMs ?? defaults.idleGapMs!,
+    showParams: options.showParams ?? false,
+    unitTimeoutMs: options.unitTimeoutMs ?? UNIT_TIMEOUT_MS,
+    maxOccurrences: options.maxOccurrences ?? defaults.maxOccurrences!,
     ignore: [...(options.ignore ?? [])],
   }
 }
@@ -103,6 +109,8 @@ export class NPlusOneDetector {
   ) {
     this.options = resolveOptions(options)
     if (!(this.options.minRepeats >= 2)) throw new RangeError(`minRepeats must be at least 2, got ${this.options.minRepeats}`)
+    if (!(Number.isInteger(this.options.maxOccurrences) && this.options.maxOccurrences >= 0))
+      throw new RangeError(`maxOccurrences must be a whole number from 0, got ${this.options.maxOccurrences}`)
     this.ignored = compileIgnoreList(this.options.ignore)
   }
 
@@ -120,6 +128,7 @@ export class NPlusOneDetector {
 
     const unit = this.unitFor(execution, identity, start)
     unit.executions++
+    if (execution.pid !== undefined && unit.pid === undefined) unit.pid = execution.pid
     if (start !== undefined && unit.firstMs === undefined) unit.firstMs = start
     if (end !== undefined) unit.lastMs = unit.lastMs === undefined ? end : Math.max(unit.lastMs, end)
 
@@ -139,10 +148,18 @@ export class NPlusOneDetector {
   finish(): Pick<NPlusOneReport, 'patterns' | 'totals'> {
     for (const unit of [...this.open.values()]) this.close(unit)
     const patterns = [...this.patterns.values()].map((accumulator) => this.toPattern(accumulator))
-    patterns.sort((a, b) => (b.totalMs ?? 0) - (a.totalMs ?? 0) || b.executions - a.executions || a.fingerprint.localeCompare(b.fingerprint))
+    patterns.sort(
+      (a, b) => (b.totalMs ?? 0) - (a.totalMs ?? 0) || b.executions - a.executions || a.fingerprint.localeCompare(b.fingerprint),
+    )
     return {
       patterns,
-      totals: { executions: this.executions, units: this.closedUnits, fingerprints: this.fingerprints.size, lexical: this.lexical, timed: this.timed },
+      totals: {
+        executions: this.executions,
+        units: this.closedUnits,
+        fingerprints: this.fingerprints.size,
+        lexical: this.lexical,
+        timed: this.timed,
+      },
     }
   }
 
@@ -162,7 +179,10 @@ export class NPlusOneDetector {
       // did: its return (not straight after itself) starts a new unit, so once-per-request statements of
       // back-to-back requests are not mistaken for a loop.
       const restart =
-        !unit.inTransaction && unit.firstData === identity.fingerprint && unit.lastData !== undefined && unit.lastData.fingerprint !== identity.fingerprint
+        !unit.inTransaction &&
+        unit.firstData === identity.fingerprint &&
+        unit.lastData !== undefined &&
+        unit.lastData.fingerprint !== identity.fingerprint
       if (identity.kind === 'begin' || (!unit.inTransaction && (idle || restart))) {
         this.close(unit)
         unit = undefined
@@ -170,7 +190,9 @@ export class NPlusOneDetector {
     }
     if (!unit) {
       const label = execution.origin ? `${execution.origin} session ${session}` : `session ${session}`
+      // The id names the session and the unit's start (see occurrenceOf); the serial stands in for a start that is not known.
       unit = this.openUnit(key, { kind: 'session', id: `${session}#${++this.unitSerial}`, label }, true, execution.origin ?? 'sessions')
+      unit.sessionName = session
     }
     if (identity.kind === 'begin') unit.inTransaction = true
     return unit
@@ -242,15 +264,7 @@ export class NPlusOneDetector {
   private record(unit: OpenUnit, entry: UnitEntry): void {
     const fingerprint = entry.identity.fingerprint
     let pattern = this.patterns.get(fingerprint)
-    const summary: UnitSummary = {
-      kind: unit.ref.kind,
-      id: unit.ref.id,
-      ...(unit.ref.label ? { label: unit.ref.label } : {}),
-      ...(unit.ref.traceId ? { traceId: unit.ref.traceId } : {}),
-      ...(unit.firstMs !== undefined ? { startedAt: new Date(unit.firstMs).toISOString() } : {}),
-      count: entry.count,
-      ...(entry.timed > 0 ? { totalMs: round(entry.totalMs) } : {}),
-    }
+    const summary = occurrenceOf(unit, entry)
     if (!pattern) {
       pattern = {
         identity: entry.identity,
@@ -264,6 +278,8 @@ export class NPlusOneDetector {
         producers: new Map(),
         callSites: new Map(),
         samples: [],
+        occurrences: [],
+        omitted: 0,
       }
       this.patterns.set(fingerprint, pattern)
     }
@@ -271,10 +287,9 @@ export class NPlusOneDetector {
     pattern.executions += entry.count
     pattern.timed += entry.timed
     pattern.totalMs += entry.totalMs
-    if (entry.count > pattern.maxPerUnit || (entry.count === pattern.maxPerUnit && (summary.totalMs ?? 0) > (pattern.worst.totalMs ?? 0))) {
-      pattern.worst = summary
-    }
+    if (stronger(summary, pattern.worst)) pattern.worst = summary
     pattern.maxPerUnit = Math.max(pattern.maxPerUnit, entry.count)
+    this.keepOccurrence(pattern, summary)
     bump(pattern.where, unit.where, 1, 64)
     if (entry.producer) {
       const known = pattern.producers.get(entry.producer.fingerprint)
@@ -283,6 +298,21 @@ export class NPlusOneDetector {
     }
     for (const [site, count] of entry.callSites ?? []) bump(pattern.callSites, site, count, 16)
     for (const sample of entry.samples ?? []) if (pattern.samples.length < MAX_SAMPLES) pattern.samples.push(sample)
+  }
+
+  /** Every occurrence up to maxOccurrences; beyond, one with more repeats takes the place of the weakest kept. */
+  private keepOccurrence(pattern: PatternAccumulator, occurrence: UnitSummary): void {
+    const kept = pattern.occurrences
+    if (kept.length < this.options.maxOccurrences) {
+      kept.push(occurrence)
+      return
+    }
+    pattern.omitted++
+    if (kept.length === 0) return
+    pattern.weakest ??= weakestOf(kept)
+    if (!stronger(occurrence, kept[pattern.weakest]!)) return
+    kept[pattern.weakest] = occurrence
+    pattern.weakest = weakestOf(kept)
   }
 
   private toPattern(accumulator: PatternAccumulator): NPlusOnePattern {
@@ -297,10 +327,10 @@ export class NPlusOneDetector {
       units: accumulator.units,
       executions: accumulator.executions,
       maxPerUnit: accumulator.maxPerUnit,
-      ...(accumulator.timed > 0
-        ? { totalMs: round(accumulator.totalMs), meanMs: round(accumulator.totalMs / accumulator.timed) }
-        : {}),
+      ...(accumulator.timed > 0 ? { totalMs: round(accumulator.totalMs), meanMs: round(accumulator.totalMs / accumulator.timed) } : {}),
       worstUnit: accumulator.worst,
+      occurrences: [...accumulator.occurrences].sort(inTimeOrder),
+      occurrencesOmitted: accumulator.omitted,
       where: [...accumulator.where.entries()]
         .sort((a, b) => b[1] - a[1])
         .slice(0, 5)
@@ -318,6 +348,47 @@ export function detectNPlusOne(executions: Iterable<QueryExecution>, options: NP
   const detector = new NPlusOneDetector(options)
   for (const execution of executions) detector.add(execution)
   return detector.finish().patterns
+}
+
+/** A unit as reported: its id (a session's names the session and the unit's start), time span, count and call site. */
+function occurrenceOf(unit: OpenUnit, entry: UnitEntry): UnitSummary {
+  const ref = unit.ref
+  const startedAt = unit.firstMs !== undefined ? new Date(unit.firstMs).toISOString() : undefined
+  const id = unit.session && startedAt !== undefined ? `${unit.sessionName}@${startedAt}` : ref.id
+  const callSite = entry.callSites ? mostFrequent(entry.callSites) : undefined
+  return {
+    kind: ref.kind,
+    id,
+    ...(ref.label ? { label: ref.label } : {}),
+    ...(ref.traceId ? { traceId: ref.traceId } : {}),
+    ...(ref.spanId ? { spanId: ref.spanId } : {}),
+    ...(unit.sessionName !== undefined ? { session: unit.sessionName } : {}),
+    ...(unit.pid !== undefined ? { pid: unit.pid } : {}),
+    ...(startedAt !== undefined ? { startedAt } : {}),
+    ...(unit.lastMs !== undefined ? { endedAt: new Date(unit.lastMs).toISOString() } : {}),
+    count: entry.count,
+    ...(entry.timed > 0 ? { totalMs: round(entry.totalMs) } : {}),
+    ...(callSite ? { callSite } : {}),
+  }
+}
+
+/** More repeats, or as many in more time. */
+function stronger(a: UnitSummary, b: UnitSummary): boolean {
+  return a.count > b.count || (a.count === b.count && (a.totalMs ?? 0) > (b.totalMs ?? 0))
+}
+
+/** The kept occurrence that a stronger one replaces: the weakest, the latest of equals. */
+function weakestOf(kept: readonly UnitSummary[]): number {
+  let weakest = 0
+  for (let i = 1; i < kept.length; i++) if (!stronger(kept[i]!, kept[weakest]!)) weakest = i
+  return weakest
+}
+
+/** By start time; units without one after those with one, in the order they closed (the sort is stable). */
+function inTimeOrder(a: UnitSummary, b: UnitSummary): number {
+  if (a.startedAt === undefined || b.startedAt === undefined)
+    return (a.startedAt === undefined ? 1 : 0) - (b.startedAt === undefined ? 1 : 0)
+  return a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 }
 
 function bump(map: Map<string, number>, key: string, by: number, limit: number): void {

@@ -1,9 +1,9 @@
-import { badInput, createProgress, formatBytes, type Progress } from '../core/index.js'
+import { badInput, formatBytes, type ProgressListener } from '../core/index.js'
 import { NPlusOneDetector } from './detect.js'
 import { QueryIdentifier, loadQueryParser } from './identity.js'
 import { expandInputs, type InputFile } from './sources/input.js'
 import { readOtlp } from './sources/otlp.js'
-import { readPgLog, type LogFormat } from './sources/pglog.js'
+import { readPgLog, type LogFormat } from './sources/pglog/read.js'
 import { readServiceLog } from './sources/service-log.js'
 import { StatementStats, type TopSort } from './top.js'
 import type { ExecutionSink, NPlusOneOptions, NPlusOneReport, SourceSummary, TopReport } from './types.js'
@@ -22,8 +22,8 @@ export interface ReadOptions {
   /** log_line_prefix of stderr logs. */
   prefix?: string
   logFormat?: LogFormat | 'auto'
-  /** Draw a progress bar on stderr for big inputs (only on a TTY; never under CI). */
-  progress?: boolean
+  /** Told how far reading has got, for inputs big enough to be worth a bar; the module draws nothing itself. */
+  onProgress?: ProgressListener
   cwd?: string
   stdin?: NodeJS.ReadableStream
 }
@@ -32,29 +32,46 @@ export interface ReadOptions {
 const PROGRESS_FROM_BYTES = 32 * 1024 * 1024
 
 /** Reads every source into the sink, streaming; returns what each one read and skipped. */
-export async function readQuerySources(sources: QuerySources, sink: ExecutionSink, options: ReadOptions & { params?: boolean } = {}): Promise<SourceSummary[]> {
+export async function readQuerySources(
+  sources: QuerySources,
+  sink: ExecutionSink,
+  options: ReadOptions & { params?: boolean } = {},
+): Promise<SourceSummary[]> {
   const groups: Array<{ kind: 'log' | 'otlp' | 'service-log'; files: InputFile[] }> = [
     { kind: 'log', files: expandInputs(sources.logs ?? [], options.cwd) },
     { kind: 'otlp', files: expandInputs(sources.otlp ?? [], options.cwd) },
     { kind: 'service-log', files: expandInputs(sources.serviceLogs ?? [], options.cwd) },
   ]
   const all = groups.flatMap((group) => group.files)
-  if (all.length === 0) throw badInput('No input given', 'Pass --log FILE (PostgreSQL server log), --otlp FILE (OTLP JSON traces) or --service-log FILE (opsctl query log); - reads stdin.')
+  if (all.length === 0)
+    throw badInput(
+      'No input given',
+      'Pass --log FILE (PostgreSQL server log), --otlp FILE (OTLP JSON traces) or --service-log FILE (opsctl query log); - reads stdin.',
+    )
   if (all.filter((file) => !file.path).length > 1) throw badInput('Standard input (-) can be read only once', 'Pass - for one source only.')
 
   const total = all.reduce((sum, file) => sum + (file.size ?? 0), 0)
-  const progress: Progress | undefined = options.progress && total >= PROGRESS_FROM_BYTES ? createProgress('Reading', total) : undefined
+  const listener = options.onProgress && total >= PROGRESS_FROM_BYTES ? options.onProgress : undefined
+  const task = 'Reading'
   let done = 0
   const summaries: SourceSummary[] = []
   try {
     for (const group of groups) {
       for (const file of group.files) {
         const base = done
-        const onProgress = progress ? (bytes: number) => progress.update(base + bytes, `${formatBytes(base + bytes)} of ${formatBytes(total)}`) : undefined
+        const onProgress = listener
+          ? (bytes: number) =>
+              listener({ task, done: base + bytes, total, detail: `${formatBytes(base + bytes)} of ${formatBytes(total)}` })
+          : undefined
         const common = { ...(onProgress ? { onProgress } : {}), ...(options.stdin ? { stdin: options.stdin } : {}) }
         const summary =
           group.kind === 'log'
-            ? await readPgLog(file, sink, { ...common, ...(options.prefix ? { prefix: options.prefix } : {}), ...(options.logFormat ? { format: options.logFormat } : {}), params: options.params ?? false })
+            ? await readPgLog(file, sink, {
+                ...common,
+                ...(options.prefix ? { prefix: options.prefix } : {}),
+                ...(options.logFormat ? { format: options.logFormat } : {}),
+                params: options.params ?? false,
+              })
             : group.kind === 'otlp'
               ? await readOtlp(file, sink, common)
               : await readServiceLog(file, sink, common)
@@ -63,7 +80,7 @@ export async function readQuerySources(sources: QuerySources, sink: ExecutionSin
       }
     }
   } finally {
-    progress?.done()
+    listener?.({ task, done, total, finished: true })
   }
   return summaries
 }
@@ -84,7 +101,8 @@ export async function findNPlusOne(sources: QuerySources, options: NPlusOneOptio
   requireStatements(summaries)
   const warnings = sourceWarnings(summaries)
   if (totals.lexical > 0) warnings.push(lexicalWarning(totals.lexical))
-  if (!totals.timed && totals.executions > 0) warnings.push('No durations in the input: patterns are judged by count only (minTotal does not apply).')
+  if (!totals.timed && totals.executions > 0)
+    warnings.push('No durations in the input: patterns are judged by count only (minTotal does not apply).')
   return { patterns, totals, options: detector.options, sources: summaries, warnings }
 }
 
@@ -95,12 +113,17 @@ export async function summarizeStatements(
 ): Promise<TopReport> {
   await loadQueryParser()
   const stats = new StatementStats(new QueryIdentifier())
-  const summaries = await readQuerySources(sources, { execution: (execution) => stats.add(execution), failure: (failure) => stats.failure(failure) }, options)
+  const summaries = await readQuerySources(
+    sources,
+    { execution: (execution) => stats.add(execution), failure: (failure) => stats.failure(failure) },
+    options,
+  )
   const result = stats.finish({ ...(options.limit ? { limit: options.limit } : {}), ...(options.sortBy ? { sortBy: options.sortBy } : {}) })
   if (result.totals.calls === 0 && result.totals.errors === 0) requireStatements(summaries)
   const warnings = sourceWarnings(summaries)
   if (result.totals.lexical > 0) warnings.push(lexicalWarning(result.totals.lexical))
-  if (result.totals.calls > 0 && result.totals.totalMs === undefined) warnings.push('No durations in the input: statements are ranked by calls.')
+  if (result.totals.calls > 0 && result.totals.totalMs === undefined)
+    warnings.push('No durations in the input: statements are ranked by calls.')
   return { ...result, sources: summaries, warnings }
 }
 
@@ -125,7 +148,9 @@ function sourceWarnings(summaries: SourceSummary[]): string[] {
       .map(([reason, count]) => `${count} ${reason}`)
       .join(', ')
     const first = summary.skipped.examples[0]
-    warnings.push(`${summary.name}: skipped ${summary.skipped.lines} of ${summary.lines} lines (${reasons})${first ? `; first at ${first.at}` : ''}.`)
+    warnings.push(
+      `${summary.name}: skipped ${summary.skipped.lines} of ${summary.lines} lines (${reasons})${first ? `; first at ${first.at}` : ''}.`,
+    )
   }
   for (const summary of summaries) {
     for (const note of Object.keys(summary.notes)) if (note.startsWith('unknown time zone')) warnings.push(`${summary.name}: ${note}.`)

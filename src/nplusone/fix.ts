@@ -10,7 +10,8 @@ import type { FixSuggestion } from './types.js'
  */
 export function suggestFix(repeated: QueryIdentity, producer?: QueryIdentity): FixSuggestion {
   const generic: FixSuggestion = {
-    summary: 'Collect the ids first and fetch all rows in one statement (WHERE key = ANY($1)), or join with the statement that produced them.',
+    summary:
+      'Collect the ids first and fetch all rows in one statement (WHERE key = ANY($1)), or join with the statement that produced them.',
   }
   if (!repeated.parsed) return generic
   let stmt: Node | undefined
@@ -61,7 +62,8 @@ interface BatchPredicate {
 }
 
 const COLUMN_TEXT = /^(?:"(?:[^"]|"")*"|[\p{L}_][\p{L}\p{N}_$]*)(?:\.(?:"(?:[^"]|"")*"|[\p{L}_][\p{L}\p{N}_$]*))*/u
-const PARAM_TEXT = /^\$(\d+)(?:\s*::\s*((?:"(?:[^"]|"")*"|[\p{L}_][\p{L}\p{N}_$]*)(?:\.(?:"(?:[^"]|"")*"|[\p{L}_][\p{L}\p{N}_$]*))*(?:\s*\(\s*\d+(?:\s*,\s*\d+)*\s*\))?(?:\s*\[\s*\])?))?/u
+const PARAM_TEXT =
+  /^\$(\d+)(?:\s*::\s*((?:"(?:[^"]|"")*"|[\p{L}_][\p{L}\p{N}_$]*)(?:\.(?:"(?:[^"]|"")*"|[\p{L}_][\p{L}\p{N}_$]*))*(?:\s*\(\s*\d+(?:\s*,\s*\d+)*\s*\))?(?:\s*\[\s*\])?))?/u
 
 /** `col = $n` (or `$n = col`) among the top-level AND-ed conditions; an `*id` column wins. */
 function batchPredicate(sql: string, where: Node | undefined): BatchPredicate | undefined {
@@ -77,7 +79,8 @@ function batchPredicate(sql: string, where: Node | undefined): BatchPredicate | 
     if (!expr || expr.kind !== 'AEXPR_OP' || operatorName(expr) !== '=') continue
     const left = expr.lexpr as Node | undefined
     const right = expr.rexpr as Node | undefined
-    const [columnNode, paramNode, columnFirst] = isColumn(left) && isParam(right) ? [left!, right!, true] : isColumn(right) && isParam(left) ? [right!, left!, false] : []
+    const [columnNode, paramNode, columnFirst] =
+      isColumn(left) && isParam(right) ? [left!, right!, true] : isColumn(right) && isParam(left) ? [right!, left!, false] : []
     if (!columnNode || !paramNode) continue
     const columnAt = (columnNode.ColumnRef as Node).location as number
     const paramAt = paramLocation(paramNode)

@@ -1,4 +1,5 @@
 import { fingerprintSync, loadModule, normalizeSync, parseSync } from 'libpg-query'
+import { BugError } from '../core/index.js'
 import { detach, hash64, lexicalKey, lexicalNormalize, tidySql } from './lexical.js'
 
 /** What kind of statement, as far as N+1 detection cares. Only reads and writes can be an N+1. */
@@ -25,10 +26,6 @@ export async function loadQueryParser(): Promise<void> {
     loaded = true
   })
   await loading
-}
-
-export function isQueryParserLoaded(): boolean {
-  return loaded
 }
 
 /** Caches are bounded so that a log full of distinct literal values keeps memory flat. */
@@ -61,7 +58,7 @@ export class QueryIdentifier {
   }
 
   private parse(text: string): QueryIdentity {
-    if (!loaded) throw new Error('The PostgreSQL parser is not loaded: await loadQueryParser() first.')
+    if (!loaded) throw new BugError('The PostgreSQL parser is not loaded: await loadQueryParser() first.')
     this.parses++
     let fingerprint: string
     try {

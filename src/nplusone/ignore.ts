@@ -14,7 +14,11 @@ export function compileIgnoreList(entries: readonly string[] = []): IgnoreMatche
   const globs: RegExp[] = []
   for (const raw of entries) {
     const entry = raw.trim()
-    if (entry === '') throw badInput('An empty ignore entry matches nothing', 'Give a fingerprint such as 8455793027f67b58 or a glob such as "SELECT * FROM settings*".')
+    if (entry === '')
+      throw badInput(
+        'An empty ignore entry matches nothing',
+        'Give a fingerprint such as 8455793027f67b58 or a glob such as "SELECT * FROM settings*".',
+      )
     if (FINGERPRINT.test(entry)) fingerprints.add(entry.toLowerCase())
     else globs.push(globToRegExp(entry))
   }

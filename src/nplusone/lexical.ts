@@ -130,14 +130,18 @@ function endOfNumber(sql: string, start: number): number {
   const length = sql.length
   if (sql.charCodeAt(i) === Char.Zero && (sql.charCodeAt(i + 1) | 32) === 120) {
     i += 2
-    while (i < length && (isIdentifierPart(sql.charCodeAt(i)) && sql.charCodeAt(i) !== Char.Dollar)) i++
+    while (i < length && isIdentifierPart(sql.charCodeAt(i)) && sql.charCodeAt(i) !== Char.Dollar) i++
     return i
   }
   while (i < length) {
     const code = sql.charCodeAt(i)
     if (isDigit(code) || code === Char.Underscore || code === Char.Dot) {
       i++
-    } else if ((code | 32) === 101 && (isDigit(sql.charCodeAt(i + 1)) || ((sql.charCodeAt(i + 1) === 43 || sql.charCodeAt(i + 1) === Char.Dash) && isDigit(sql.charCodeAt(i + 2))))) {
+    } else if (
+      (code | 32) === 101 &&
+      (isDigit(sql.charCodeAt(i + 1)) ||
+        ((sql.charCodeAt(i + 1) === 43 || sql.charCodeAt(i + 1) === Char.Dash) && isDigit(sql.charCodeAt(i + 2))))
+    ) {
       i += 2
     } else break
   }

@@ -1,9 +1,12 @@
-import { ExitCode, OpsError, formatBytes, formatDuration, renderTable, type Palette } from '../core/index.js'
-import type { NPlusOnePattern, NPlusOneReport, SourceSummary, TopReport, UnitSummary } from './types.js'
+import { escapeMarkdown, formatBytes, formatDuration, formatLocalTime, markdownTable, renderTable, type Palette } from '../core/index.js'
+import type { NPlusOneOccurrence, NPlusOnePattern, NPlusOneReport, SourceSummary, TopReport } from './types.js'
 
 const plain: Palette = { bold: String, dim: String, red: String, green: String, yellow: String, cyan: String }
 
 export type ReportFormat = 'table' | 'markdown'
+
+/** Occurrences of a pattern the table output lists; --json and --format markdown list every one kept. */
+const TABLE_OCCURRENCES = 10
 
 function ms(value: number | undefined): string {
   return value === undefined ? '–' : formatDuration(value)
@@ -13,22 +16,47 @@ function count(value: number): string {
   return value.toLocaleString('en-US')
 }
 
+function plural(value: number, noun: string): string {
+  return `${count(value)} ${noun}${value === 1 ? '' : 's'}`
+}
+
 function shorten(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text
 }
 
-/** Local time for people (files and JSON keep ISO 8601 UTC). */
-function localTime(iso: string | undefined): string | undefined {
-  if (!iso) return undefined
-  const date = new Date(iso)
-  const pad = (n: number) => String(n).padStart(2, '0')
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
+/** How long the unit's statements took from the first start to the last end, when both are known. */
+function spanOf(occurrence: NPlusOneOccurrence): number | undefined {
+  if (!occurrence.startedAt || !occurrence.endedAt) return undefined
+  return Math.max(0, Date.parse(occurrence.endedAt) - Date.parse(occurrence.startedAt))
 }
 
-function describeUnit(unit: UnitSummary): string {
-  const kind = unit.kind === 'trace' ? `trace ${unit.traceId ?? unit.id}` : unit.kind === 'request' ? `request ${unit.id}` : undefined
-  const parts = [unit.label, kind, localTime(unit.startedAt), `${unit.count} executions${unit.totalMs !== undefined ? `, ${ms(unit.totalMs)}` : ''}`]
-  return parts.filter(Boolean).join(' · ')
+/** The unit's own identity: request id, trace and span ids, or session and process id. */
+function unitIdentity(occurrence: NPlusOneOccurrence): string {
+  if (occurrence.kind === 'trace') {
+    return `trace ${occurrence.traceId ?? occurrence.id}${occurrence.spanId ? ` span ${occurrence.spanId}` : ''}`
+  }
+  if (occurrence.kind === 'request') return `request ${occurrence.id}`
+  const session = occurrence.session ?? occurrence.id
+  const pid = occurrence.pid !== undefined && String(occurrence.pid) !== session ? ` (pid ${occurrence.pid})` : ''
+  return `session ${session}${pid}`
+}
+
+/** A unit's label without the session it repeats ("app@shop session 4242" names its session again). */
+function unitLabel(occurrence: NPlusOneOccurrence): string | undefined {
+  const label = occurrence.label
+  if (!label || occurrence.kind !== 'session') return label
+  const suffix = ` session ${occurrence.session ?? ''}`
+  if (label.endsWith(suffix)) return label.slice(0, -suffix.length) || undefined
+  return label.startsWith('session ') ? undefined : label
+}
+
+/** Which unit, where, when (local time with its zone) and for how long, and where in the code. */
+function describeUnit(occurrence: NPlusOneOccurrence): string {
+  const span = spanOf(occurrence)
+  const when = occurrence.startedAt
+    ? `${formatLocalTime(occurrence.startedAt)}${span !== undefined ? ` (unit of ${ms(span)})` : ''}`
+    : undefined
+  return [unitIdentity(occurrence), unitLabel(occurrence), when, occurrence.callSite].filter(Boolean).join(' · ')
 }
 
 function describeSources(sources: SourceSummary[]): string {
@@ -41,7 +69,7 @@ function describeSources(sources: SourceSummary[]): string {
     .join('; ')
 }
 
-/** The human report: a table of patterns, then each pattern with its unit, producer, call site and fix. */
+/** The human report: a table of patterns, then each pattern with its units, producer, call site and fix. */
 export function renderNPlusOneReport(report: NPlusOneReport, colors: Palette = plain, format: ReportFormat = 'table'): string {
   if (format === 'markdown') return renderNPlusOneMarkdown(report)
   const { totals, options } = report
@@ -60,7 +88,7 @@ export function renderNPlusOneReport(report: NPlusOneReport, colors: Palette = p
         { header: 'Max/unit', value: ({ pattern }) => pattern.maxPerUnit },
         { header: 'Total', value: ({ pattern }) => ms(pattern.totalMs), align: 'right' },
         { header: 'Mean', value: ({ pattern }) => ms(pattern.meanMs), align: 'right' },
-        { header: 'Statement', value: ({ pattern }) => shorten(pattern.sql, 80) },
+        { header: 'Statement', value: ({ pattern }) => shorten(oneLine(pattern.sql), 80) },
       ],
     ),
   )
@@ -73,10 +101,12 @@ export function renderNPlusOneReport(report: NPlusOneReport, colors: Palette = p
 
 function describePattern(pattern: NPlusOnePattern, index: number, colors: Palette): string[] {
   const label = (text: string) => colors.dim(text.padEnd(13))
-  const lines = [`${colors.bold(`${index}.`)} ${colors.cyan(pattern.sql)}${pattern.parsed ? '' : colors.yellow(' (lexical: the PostgreSQL parser rejected it)')}`]
+  const lines = [
+    `${colors.bold(`${index}.`)} ${colors.cyan(pattern.sql)}${pattern.parsed ? '' : colors.yellow(' (lexical: the PostgreSQL parser rejected it)')}`,
+  ]
   lines.push(`   ${label('fingerprint')}${pattern.fingerprint}`)
-  lines.push(`   ${label('where')}${pattern.where.map((where) => `${where.label} (${where.units} unit${where.units === 1 ? '' : 's'})`).join(', ')}`)
-  lines.push(`   ${label('worst unit')}${describeUnit(pattern.worstUnit)}`)
+  lines.push(`   ${label('where')}${pattern.where.map((where) => `${where.label} (${plural(where.units, 'unit')})`).join(', ')}`)
+  lines.push(...describeOccurrences(pattern, label, colors))
   if (pattern.producer) lines.push(`   ${label('ids from')}${pattern.producer.sql}`)
   if (pattern.callSite) lines.push(`   ${label('call site')}${pattern.callSite}`)
   lines.push(`   ${label('fix')}${pattern.fix.summary}`)
@@ -86,51 +116,146 @@ function describePattern(pattern: NPlusOnePattern, index: number, colors: Palett
   return lines
 }
 
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+/**
+ * The compact list: one line per unit (count, time, which unit), the first TABLE_OCCURRENCES in
+ * time order; beyond those, the worst unit and how many more there are.
+ */
+function describeOccurrences(pattern: NPlusOnePattern, label: (text: string) => string, colors: Palette): string[] {
+  const shown = pattern.occurrences.slice(0, TABLE_OCCURRENCES)
+  const counts = shown.map((occurrence) => `×${occurrence.count}`)
+  const times = shown.map((occurrence) => (occurrence.totalMs === undefined ? '' : ms(occurrence.totalMs)))
+  const countWidth = Math.max(0, ...counts.map((text) => text.length))
+  const timeWidth = Math.max(0, ...times.map((text) => text.length))
+  const lines = shown.map((occurrence, i) => {
+    const figures = `${colors.bold(counts[i]!.padEnd(countWidth))}  ${timeWidth > 0 ? `${times[i]!.padStart(timeWidth)}  ` : ''}`
+    return `   ${label(i === 0 ? `${plural(pattern.units, 'unit')}` : '')}${figures}${describeUnit(occurrence)}`
+  })
+  const more = pattern.units - shown.length
+  if (more > 0) {
+    const listed = pattern.occurrences.length - shown.length
+    const where =
+      listed > 0
+        ? `${count(listed)} listed by --json and --format markdown${pattern.occurrencesOmitted > 0 ? `, ${count(pattern.occurrencesOmitted)} only counted (raise --max-occurrences)` : ''}`
+        : 'only counted (raise --max-occurrences to list them)'
+    const rest = shown.length === 0 ? `not listed: ${where}` : `… ${count(more)} more: ${where}`
+    lines.push(`   ${label(shown.length === 0 ? plural(pattern.units, 'unit') : '')}${colors.dim(rest)}`)
+    const worst = pattern.worstUnit
+    lines.push(
+      `   ${label('worst unit')}${worst.count} executions${worst.totalMs !== undefined ? `, ${ms(worst.totalMs)}` : ''} · ${describeUnit(worst)}`,
+    )
+  }
+  return lines
 }
 
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ')
+}
+
+/** Inline code that no backtick in the text can close early; `|` escaped for a table cell. */
+function codeSpan(text: string, inTable = false): string {
+  const line = oneLine(text)
+  const longest = Math.max(0, ...[...line.matchAll(/`+/g)].map((run) => run[0].length))
+  const fence = '`'.repeat(longest + 1)
+  const pad = line.startsWith('`') || line.endsWith('`') ? ' ' : ''
+  const code = `${fence}${pad}${line}${pad}${fence}`
+  return inTable ? code.replace(/\|/g, '\\|') : code
+}
+
+/** A fenced block that no line of the text can close. */
+function codeBlock(text: string, language: string): string[] {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((run) => run[0].length))
+  const fence = '`'.repeat(Math.max(3, longest + 1))
+  return [`${fence}${language}`, text, fence]
+}
+
+/** Markdown for a CI step summary or a pull request: text from logs and traces is escaped, times are ISO 8601 UTC. */
 export function renderNPlusOneMarkdown(report: NPlusOneReport): string {
-  const lines = [`## N+1 queries: ${report.patterns.length} pattern${report.patterns.length === 1 ? '' : 's'}`, '']
-  lines.push(`${count(report.totals.executions)} statements in ${count(report.totals.units)} units of work from ${describeSources(report.sources)}.`, '')
+  const lines = [`## N+1 queries: ${plural(report.patterns.length, 'pattern')}`, '']
+  lines.push(
+    `${count(report.totals.executions)} statements in ${count(report.totals.units)} units of work from ${escapeMarkdown(describeSources(report.sources))}.`,
+    '',
+  )
   if (report.patterns.length > 0) {
-    lines.push('| # | Statement | Executions | Units | Max/unit | Total | Mean | Where |', '| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |')
+    lines.push(
+      '| # | Statement | Executions | Units | Max/unit | Total | Mean | Where |',
+      '| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    )
     report.patterns.forEach((pattern, i) => {
       lines.push(
-        `| ${i + 1} | \`${cell(shorten(pattern.sql, 100))}\` | ${pattern.executions} | ${pattern.units} | ${pattern.maxPerUnit} | ${ms(pattern.totalMs)} | ${ms(pattern.meanMs)} | ${cell(pattern.where.map((where) => where.label).join(', '))} |`,
+        `| ${i + 1} | ${codeSpan(shorten(oneLine(pattern.sql), 100), true)} | ${pattern.executions} | ${pattern.units} | ${pattern.maxPerUnit} | ${ms(pattern.totalMs)} | ${ms(pattern.meanMs)} | ${escapeMarkdown(pattern.where.map((where) => where.label).join(', '))} |`,
       )
     })
     report.patterns.forEach((pattern, i) => {
-      lines.push('', `### ${i + 1}. \`${pattern.fingerprint}\`${pattern.parsed ? '' : ' (lexical)'}`, '', '```sql', pattern.sql, '```', '')
-      lines.push(`- **Worst unit:** ${cell(describeUnit(pattern.worstUnit))}`)
-      if (pattern.producer) lines.push(`- **Ids from:** \`${cell(pattern.producer.sql)}\``)
-      if (pattern.callSite) lines.push(`- **Call site:** \`${pattern.callSite}\``)
-      lines.push(`- **Fix:** ${pattern.fix.summary}`)
-      if (pattern.fix.batched) lines.push('', '```sql', pattern.fix.batched, '```')
-      if (pattern.fix.joined) lines.push('', 'Or, joined with the statement that produced the ids:', '', '```sql', pattern.fix.joined, '```')
+      lines.push(
+        '',
+        `### ${i + 1}. \`${pattern.fingerprint}\`${pattern.parsed ? '' : ' (lexical)'}`,
+        '',
+        ...codeBlock(pattern.sql, 'sql'),
+        '',
+      )
+      lines.push(`- **Worst unit:** ${escapeMarkdown(describeUnitPlain(pattern.worstUnit))}`)
+      if (pattern.producer) lines.push(`- **Ids from:** ${codeSpan(pattern.producer.sql)}`)
+      if (pattern.callSite) lines.push(`- **Call site:** ${codeSpan(pattern.callSite)}`)
+      lines.push(`- **Fix:** ${escapeMarkdown(pattern.fix.summary)}`)
+      if (pattern.fix.batched) lines.push('', ...codeBlock(pattern.fix.batched, 'sql'))
+      if (pattern.fix.joined)
+        lines.push('', 'Or, joined with the statement that produced the ids:', '', ...codeBlock(pattern.fix.joined, 'sql'))
+      lines.push('', ...occurrencesMarkdown(pattern))
     })
   }
-  if (report.warnings.length > 0) lines.push('', ...report.warnings.map((warning) => `> ${warning}`))
+  if (report.warnings.length > 0) lines.push('', ...report.warnings.map((warning) => `> ${escapeMarkdown(warning)}`))
   return lines.join('\n')
 }
 
-/** `--max N`: more than N distinct patterns fails the check (exit 1), naming them. */
-export function checkNPlusOneBudget(report: NPlusOneReport, max: number): void {
-  if (report.patterns.length <= max) return
-  const list = report.patterns.map((pattern) => `  ${pattern.fingerprint}  ${shorten(pattern.sql, 200)} (${pattern.executions} executions in ${pattern.units} units)`)
-  throw new OpsError(`Found ${report.patterns.length} N+1 patterns, more than the budget of ${max}:\n${list.join('\n')}`, {
-    exit: ExitCode.CheckFailed,
-    hint: 'Batch the repeated statements (see the fix of each pattern), or ignore accepted ones with --ignore FINGERPRINT.',
+/** The worst unit in Markdown: ISO 8601 UTC rather than local time (the summary is read elsewhere, later). */
+function describeUnitPlain(occurrence: NPlusOneOccurrence): string {
+  const parts = [
+    unitLabel(occurrence),
+    unitIdentity(occurrence),
+    occurrence.startedAt,
+    `${plural(occurrence.count, 'execution')}${occurrence.totalMs !== undefined ? `, ${ms(occurrence.totalMs)}` : ''}`,
+  ]
+  return parts.filter(Boolean).join(' · ')
+}
+
+/** Every occurrence kept, as a table folded under a summary line (a pattern in hundreds of units stays readable). */
+function occurrencesMarkdown(pattern: NPlusOnePattern): string[] {
+  const omitted =
+    pattern.occurrencesOmitted > 0
+      ? `, ${count(pattern.occurrences.length)} with the most executions listed, ${count(pattern.occurrencesOmitted)} more counted only`
+      : ''
+  const summary = `Occurrences: ${plural(pattern.units, 'unit')} of work${omitted}`
+  if (pattern.occurrences.length === 0) return [`- **${summary}** (raise --max-occurrences to list them).`]
+  const rows = pattern.occurrences.map((occurrence) => {
+    const span = spanOf(occurrence)
+    return [
+      String(occurrence.count),
+      ms(occurrence.totalMs),
+      unitLabel(occurrence) ?? '',
+      unitIdentity(occurrence),
+      occurrence.startedAt ?? '–',
+      span === undefined ? '–' : ms(span),
+      occurrence.callSite ?? '',
+    ]
   })
+  return [
+    '<details>',
+    `<summary>${summary}</summary>`,
+    '',
+    markdownTable(['Executions', 'Total', 'Where', 'Unit', 'Started (UTC)', 'Lasted', 'Call site'], rows),
+    '',
+    '</details>',
+  ]
 }
 
 export function renderTopReport(report: TopReport, colors: Palette = plain, format: ReportFormat = 'table'): string {
   if (format === 'markdown') return renderTopMarkdown(report)
   const { totals } = report
-  const range = totals.firstAt ? ` · ${localTime(totals.firstAt)} to ${localTime(totals.lastAt)}` : ''
+  const range = totals.firstAt ? ` · ${formatLocalTime(totals.firstAt)} to ${totals.lastAt ? formatLocalTime(totals.lastAt) : '–'}` : ''
   const lines = [
-    colors.bold(`Statements by ${report.sortedBy === 'total' ? 'total time' : report.sortedBy} (${report.statements.length} of ${count(totals.fingerprints)})`) +
-      colors.dim(` · ${count(totals.calls)} calls${totals.totalMs !== undefined ? ` · ${ms(totals.totalMs)} in total` : ''}${range}`),
+    colors.bold(
+      `Statements by ${report.sortedBy === 'total' ? 'total time' : report.sortedBy} (${report.statements.length} of ${count(totals.fingerprints)})`,
+    ) + colors.dim(` · ${count(totals.calls)} calls${totals.totalMs !== undefined ? ` · ${ms(totals.totalMs)} in total` : ''}${range}`),
     '',
   ]
   lines.push(
@@ -174,15 +299,18 @@ function renderTopMarkdown(report: TopReport): string {
   ]
   for (const row of report.statements) {
     lines.push(
-      `| ${ms(row.totalMs)} | ${row.share === undefined ? '–' : `${(row.share * 100).toFixed(1)}%`} | ${row.calls} | ${ms(row.meanMs)} | ${ms(row.p95Ms)} | ${ms(row.maxMs)} | ${row.errors} | \`${cell(shorten(row.sql, 120))}\` |`,
+      `| ${ms(row.totalMs)} | ${row.share === undefined ? '–' : `${(row.share * 100).toFixed(1)}%`} | ${row.calls} | ${ms(row.meanMs)} | ${ms(row.p95Ms)} | ${ms(row.maxMs)} | ${row.errors} | ${codeSpan(shorten(oneLine(row.sql), 120), true)} |`,
     )
   }
   lines.push('', `### Errors (${count(totals.errors)})`, '')
   if (report.errors.length === 0) lines.push('None.')
   else {
     lines.push('| Count | SQLSTATE | Message | Statement |', '| ---: | --- | --- | --- |')
-    for (const row of report.errors) lines.push(`| ${row.count} | ${row.code ?? '–'} | ${cell(row.message)} | ${row.sql ? `\`${cell(shorten(row.sql, 100))}\`` : '–'} |`)
+    for (const row of report.errors)
+      lines.push(
+        `| ${row.count} | ${escapeMarkdown(row.code ?? '–')} | ${escapeMarkdown(row.message)} | ${row.sql ? codeSpan(shorten(oneLine(row.sql), 100), true) : '–'} |`,
+      )
   }
-  if (report.warnings.length > 0) lines.push('', ...report.warnings.map((warning) => `> ${warning}`))
+  if (report.warnings.length > 0) lines.push('', ...report.warnings.map((warning) => `> ${escapeMarkdown(warning)}`))
   return lines.join('\n')
 }

@@ -84,14 +84,25 @@ export class StatementStats {
     if (failure.sql) {
       const identity = this.identifier.identify(failure.sql)
       this.statementFor(identity).errors++
-      if (kind.statements.size < 32 || kind.statements.has(identity.sql)) kind.statements.set(identity.sql, (kind.statements.get(identity.sql) ?? 0) + 1)
+      if (kind.statements.size < 32 || kind.statements.has(identity.sql))
+        kind.statements.set(identity.sql, (kind.statements.get(identity.sql) ?? 0) + 1)
     }
   }
 
   private statementFor(identity: QueryIdentity): StatementAccumulator {
     let stats = this.statements.get(identity.fingerprint)
     if (!stats) {
-      stats = { identity, calls: 0, timedCalls: 0, totalMs: 0, maxMs: 0, rows: 0, rowCounts: 0, errors: 0, histogram: new DurationHistogram() }
+      stats = {
+        identity,
+        calls: 0,
+        timedCalls: 0,
+        totalMs: 0,
+        maxMs: 0,
+        rows: 0,
+        rowCounts: 0,
+        errors: 0,
+        histogram: new DurationHistogram(),
+      }
       this.statements.set(identity.fingerprint, stats)
     }
     return stats
@@ -146,7 +157,9 @@ export class StatementStats {
         ...(timed ? { totalMs: round(grandTotal) } : {}),
         errors: this.errorCount,
         lexical: this.lexical,
-        ...(this.firstMs !== Infinity ? { firstAt: new Date(this.firstMs).toISOString(), lastAt: new Date(this.lastMs).toISOString() } : {}),
+        ...(this.firstMs !== Infinity
+          ? { firstAt: new Date(this.firstMs).toISOString(), lastAt: new Date(this.lastMs).toISOString() }
+          : {}),
       },
     }
   }

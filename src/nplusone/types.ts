@@ -14,6 +14,8 @@ export interface QueryExecution {
   unit?: UnitRef
   /** A database session (backend pid, session id, client); units are then cut by transactions and idle gaps. */
   session?: string
+  /** The server process that ran it, when the source names it apart from the session (a log with %c, csvlog, jsonlog). */
+  pid?: number
   /** Who ran it, when known: `user@database`, an application name. Labels session units. */
   origin?: string
   /** Where in the application the statement was issued, e.g. `src/store/orders.ts:73`. */
@@ -48,6 +50,8 @@ export interface UnitRef {
   /** What a person recognises: `GET /users/:id/orders`, a span name, `postgres@shop pid 4242`. */
   label?: string
   traceId?: string
+  /** Traces: the request span (nearest SERVER or CONSUMER ancestor) the unit is. */
+  spanId?: string
 }
 
 export interface NPlusOneOptions {
@@ -63,19 +67,33 @@ export interface NPlusOneOptions {
   showParams?: boolean
   /** Units given by the source (requests, traces) are closed after this long without a statement (ms, default 60s). */
   unitTimeoutMs?: number
+  /** Occurrences listed per pattern, those with the most repeats first; the others are counted (default: config nplusone.maxOccurrences). */
+  maxOccurrences?: number
 }
 
+/** One occurrence of a pattern: a unit of work in which it repeated, and how often. */
 export interface UnitSummary {
   kind: UnitRef['kind']
+  /** Request id (live hook), `traceId/spanId` of the request span (traces), `session@startedAt` (server logs). */
   id: string
   label?: string
   traceId?: string
-  /** ISO 8601 UTC time of the unit's first statement, when known. */
+  /** The request span the trace's queries belong to (its nearest SERVER or CONSUMER span). */
+  spanId?: string
+  /** Server logs and connections without a request: the session (process id, or %c session id) and its process id. */
+  session?: string
+  pid?: number
+  /** ISO 8601 UTC: start of the unit's first statement and end of its last one, when known. */
   startedAt?: string
+  endedAt?: string
   /** Executions of the pattern in this unit, and their total time. */
   count: number
   totalMs?: number
+  /** Where the application issued them (the most frequent call site in this unit), when the source knows it. */
+  callSite?: string
 }
+
+export type NPlusOneOccurrence = UnitSummary
 
 export interface FixSuggestion {
   /** One sentence: what to do. */
@@ -102,6 +120,12 @@ export interface NPlusOnePattern {
   meanMs?: number
   /** The unit with the most executions. */
   worstUnit: UnitSummary
+  /**
+   * Every unit the pattern occurred in, in time order, up to `maxOccurrences` (those with the most
+   * repeats are kept); `occurrencesOmitted` counts the rest, so that occurrences + omitted = units.
+   */
+  occurrences: NPlusOneOccurrence[]
+  occurrencesOmitted: number
   /** The routes, span names or sessions it occurred in, most frequent first (at most five). */
   where: Array<{ label: string; units: number }>
   /** The statement just before the repeats in the same unit: usually the one that produced the ids. */

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { join, resolve } from 'node:path'
 import { formatDuration, type Settings } from '../core/index.js'
 import { loadScenarioFile } from '../load/index.js'
+import { HEAP_ATTRIBUTION, planAttribution, type Attribution } from './attribution.js'
 import { cpuProfileStacks, parseCpuProfile, trimCpuProfile, type TimeWindow } from './cpuprofile.js'
 import { renderFlameGraphHtml } from './flamegraph-html.js'
 import { formatFolded } from './folded.js'
@@ -21,7 +22,7 @@ import { mapCpuProfile, mapHeapProfile, parseSourceMapTable, type SourceMapTable
 import { renderWith0x } from './render-0x.js'
 import { summarizeProfile, type ProfileSummary } from './summary.js'
 import { explainFailure } from './failure.js'
-import { checkTargetCommand, startTarget, type RunningTarget, type TargetExit } from './target.js'
+import { checkTargetCommand, nodeBinaryOf, processCpuMs, startTarget, type RunningTarget, type TargetExit } from './target.js'
 
 export type ProfileMode = 'cpu' | 'heap'
 
@@ -47,9 +48,15 @@ export interface ProfileOptions {
   startTimeoutMs?: number
   /** Who draws flamegraph.html for CPU profiles: 0x (default) or opsctl's own renderer. */
   renderer?: '0x' | 'opsctl'
+  /**
+   * Let V8 inline as it would in production (then an inlined function's samples count in its
+   * caller). By default a CPU profile runs the target with inlining off, see attribution.ts.
+   */
+  keepInlining?: boolean
   /** Record a profile.run event in this configuration's journal. */
   journal?: Settings
   note?(message: string): void
+  /** Stops the load early (Ctrl-C): the target is stopped and what ran is reported. */
   signal?: AbortSignal
 }
 
@@ -68,10 +75,17 @@ export interface ProfileRun {
   url?: string
   listening?: { port: number; address: string }
   load?: LoadReport
+  /**
+   * CPU time the target used during the load run (Linux), in ms: against the load's duration, how
+   * much of a core it had; per request, what a request cost it (bench/profile.ts compares it).
+   */
+  targetCpuMs?: number
   /** Ctrl-C stopped the run early; what was measured is reported. */
   interrupted?: boolean
   summary?: ProfileSummary
   files: ProfileFiles
+  /** How samples were attributed to functions (and what it changed in the target). */
+  attribution: Attribution
   flamegraph?: { renderer: '0x' | 'opsctl'; note?: string }
   journal?: { recorded: boolean; id?: string; error?: string }
 }
@@ -93,14 +107,18 @@ export async function profileTarget(options: ProfileOptions): Promise<ProfileRun
   const rawDir = mkdtempSync(join(outDir, '.raw-'))
   const heapRaw = join(rawDir, 'heap.heapprofile')
   const sourceMapsRaw = join(rawDir, 'source-maps.json')
+  const attribution =
+    mode === 'cpu'
+      ? planAttribution(options.target.command, nodeBinaryOf(options.target.command), options.keepInlining ?? false)
+      : HEAP_ATTRIBUTION
   const preload = writePreload()
-  const run: ProfileRun = { mode, target: { label: options.target.label, command: options.target.command, pid: -1, stderrTail: [] }, files: { dir: outDir } }
-
-  const interrupt = new AbortController()
-  const onSignal = () => interrupt.abort()
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
-  const stopSignal = options.signal ? AbortSignal.any([options.signal, interrupt.signal]) : interrupt.signal
+  const run: ProfileRun = {
+    mode,
+    target: { label: options.target.label, command: options.target.command, pid: -1, stderrTail: [] },
+    files: { dir: outDir },
+    attribution,
+  }
+  const stopSignal = options.signal ?? new AbortController().signal
 
   let target: RunningTarget | undefined
   let window: TimeWindow | undefined
@@ -108,22 +126,33 @@ export async function profileTarget(options: ProfileOptions): Promise<ProfileRun
   try {
     target = startTarget({
       command: options.target.command,
-      nodeFlags: ['--require', preload.path, ...(mode === 'cpu' ? ['--cpu-prof', `--cpu-prof-dir=${rawDir}`] : [])],
+      nodeFlags: [
+        ...attribution.nodeFlags,
+        '--require',
+        preload.path,
+        ...(mode === 'cpu' ? ['--cpu-prof', `--cpu-prof-dir=${rawDir}`] : []),
+      ],
       env: { ...options.target.env, [SOURCE_MAPS_ENV]: sourceMapsRaw, ...(mode === 'heap' ? { [HEAP_OUT_ENV]: heapRaw } : {}) },
       ...(options.target.cwd ? { cwd: options.target.cwd } : {}),
     })
     run.target.pid = target.pid
     note(`Started ${options.target.label} (pid ${target.pid}); waiting for it to listen${port !== undefined ? ` on port ${port}` : ''}...`)
-    const listening = await untilAborted(target.waitForListening({ ...(port !== undefined ? { port } : {}), timeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS }), stopSignal)
+    const listening = await untilAborted(
+      target.waitForListening({ ...(port !== undefined ? { port } : {}), timeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS }),
+      stopSignal,
+    )
     if (listening) {
       run.listening = { port: listening.port, address: listening.address }
       run.url = loadUrlFor(load, listening)
       const durationMs = options.durationMs ?? ('url' in load ? DEFAULT_DURATION_MS : undefined)
-      note(`Listening on port ${listening.port}; ${mode === 'heap' ? 'sampling allocations' : 'profiling'} under load at ${run.url}${durationMs ? ` for ${formatDuration(durationMs)}` : ''}...`)
+      note(
+        `Listening on port ${listening.port}; ${mode === 'heap' ? 'sampling allocations' : 'profiling'} under load at ${run.url}${durationMs ? ` for ${formatDuration(durationMs)}` : ''}...`,
+      )
       if (mode === 'heap') await target.request({ type: 'heap-restart' }, 10_000)
       const targetGone = new AbortController()
       void target.exited.then(() => targetGone.abort())
       const fromUs = nowUs()
+      const cpuBefore = processCpuMs(target.pid)
       run.load = await driveLoad({
         url: run.url,
         ...('scenarioFile' in load ? { scenarioFile: load.scenarioFile } : {}),
@@ -134,14 +163,14 @@ export async function profileTarget(options: ProfileOptions): Promise<ProfileRun
         note,
       })
       window = { fromUs, toUs: nowUs() }
+      const cpuAfter = processCpuMs(target.pid)
+      if (cpuBefore !== undefined && cpuAfter !== undefined) run.targetCpuMs = cpuAfter - cpuBefore
       if (mode === 'heap' && !target.exit) await target.request({ type: 'heap-write' }, 60_000)
     }
     if (stopSignal.aborted) run.interrupted = true
   } catch (error) {
     failure = error
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
     if (target) {
       run.target.exit = await target.stop()
       run.target.stderrTail = target.stderrTail()
@@ -163,7 +192,16 @@ export async function profileTarget(options: ProfileOptions): Promise<ProfileRun
   const crashed = exit !== undefined && !exit.stoppedByOpsctl && !run.interrupted
   const error =
     failure !== undefined || crashed
-      ? explainFailure({ label: run.target.label, exit, stderrTail: run.target.stderrTail, listening: run.listening !== undefined, captured: capturedFiles(run) }, failure)
+      ? explainFailure(
+          {
+            label: run.target.label,
+            exit,
+            stderrTail: run.target.stderrTail,
+            listening: run.listening !== undefined,
+            captured: capturedFiles(run),
+          },
+          failure,
+        )
       : undefined
   if (options.journal) await recordProfileRun(options.journal, run, error, note)
   if (error) throw error
@@ -205,7 +243,13 @@ function findCpuProfile(dir: string, pid: number): string | undefined {
 
 async function collectCpuProfile(
   run: ProfileRun,
-  context: { rawDir: string; window: TimeWindow | undefined; sourceMaps: SourceMapTable; options: ProfileOptions; note(message: string): void },
+  context: {
+    rawDir: string
+    window: TimeWindow | undefined
+    sourceMaps: SourceMapTable
+    options: ProfileOptions
+    note(message: string): void
+  },
 ): Promise<void> {
   const { options, note } = context
   const raw = findCpuProfile(context.rawDir, run.target.pid)
@@ -228,7 +272,10 @@ async function collectCpuProfile(
   const title = `opsctl profile: ${options.target.label}`
   if ((options.renderer ?? '0x') === '0x') {
     note('Rendering the flame graph with 0x...')
-    const rendered = await renderWith0x(run.files.cpuprofile, { name: 'flamegraph', title })
+    const rendered = await renderWith0x(run.files.cpuprofile, {
+      name: 'flamegraph',
+      title: `${title} (${run.attribution.method === 'no-inlining' ? 'inlining off: every function has its own frame' : "V8's attribution: inlined functions counted in their callers"})`,
+    })
     if (rendered.ok) {
       run.files.flamegraph = flamegraph
       run.flamegraph = { renderer: '0x' }
@@ -237,7 +284,8 @@ async function collectCpuProfile(
     note(`${rendered.reason ?? '0x could not render'}; writing opsctl's own flame graph instead.`)
     run.flamegraph = { renderer: 'opsctl', note: rendered.reason ?? '0x could not render' }
   } else run.flamegraph = { renderer: 'opsctl' }
-  writeFileSync(flamegraph, renderFlameGraphHtml(stacks, { title, meta: run.url ? `Under load at ${run.url}` : undefined }))
+  const meta = [run.url ? `Under load at ${run.url}.` : undefined, `Attribution: ${run.attribution.description}`].filter(Boolean).join('\n')
+  writeFileSync(flamegraph, renderFlameGraphHtml(stacks, { title, meta }))
   run.files.flamegraph = flamegraph
 }
 
@@ -254,11 +302,16 @@ function collectHeapProfile(run: ProfileRun, context: { heapRaw: string; sourceM
   run.files.flamegraph = join(dir, 'flamegraph.html')
   writeFileSync(
     run.files.flamegraph,
-    renderFlameGraphHtml(stacks, { title: `opsctl profile --heap: ${context.options.target.label}`, meta: 'Bytes allocated per call stack (sampled), collected or not.' }),
+    renderFlameGraphHtml(stacks, {
+      title: `opsctl profile --heap: ${context.options.target.label}`,
+      meta: `Bytes allocated per call stack (sampled), collected or not.\nAttribution: ${run.attribution.description}`,
+    }),
   )
   run.flamegraph = { renderer: 'opsctl' }
 }
 
 function capturedFiles(run: ProfileRun): string[] {
-  return [run.files.cpuprofile, run.files.heapprofile, run.files.folded, run.files.flamegraph].filter((file): file is string => file !== undefined)
+  return [run.files.cpuprofile, run.files.heapprofile, run.files.folded, run.files.flamegraph].filter(
+    (file): file is string => file !== undefined,
+  )
 }

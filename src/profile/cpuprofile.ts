@@ -45,7 +45,10 @@ export function parseCpuProfile(text: string, source: string): CpuProfile {
   try {
     value = JSON.parse(text)
   } catch (error) {
-    throw badInput(`Cannot read CPU profile ${source}: ${describeJsonError(text, error as Error)}`, 'Capture it again (node --cpu-prof, or opsctl profile); a profile is written when the process exits.')
+    throw badInput(
+      `Cannot read CPU profile ${source}: ${describeJsonError(text, error as Error)}`,
+      'Capture it again (node --cpu-prof, or opsctl profile); a profile is written when the process exits.',
+    )
   }
   return checkCpuProfile(value, source)
 }
@@ -127,7 +130,10 @@ export function jsonErrorOffset(text: string): number {
 
 function checkCpuProfile(value: unknown, source: string): CpuProfile {
   const fail = (path: string, expected: string) =>
-    badInput(`${source} is not a V8 CPU profile: ${path} should be ${expected}`, 'Give a .cpuprofile written by node --cpu-prof or Chrome DevTools, or a folded-stack file.')
+    badInput(
+      `${source} is not a V8 CPU profile: ${path} should be ${expected}`,
+      'Give a .cpuprofile written by node --cpu-prof or Chrome DevTools, or a folded-stack file.',
+    )
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail('the document', 'an object with "nodes"')
   const profile = value as Record<string, unknown>
   if (!Array.isArray(profile.nodes) || profile.nodes.length === 0) throw fail('nodes', 'a non-empty array')
@@ -143,17 +149,21 @@ function checkCpuProfile(value: unknown, source: string): CpuProfile {
     if (typeof frame.functionName !== 'string') throw fail(`${at}.callFrame.functionName`, 'a string')
     if (typeof frame.url !== 'string') throw fail(`${at}.callFrame.url`, 'a string')
     if (typeof frame.lineNumber !== 'number') throw fail(`${at}.callFrame.lineNumber`, 'a number')
-    if (children !== undefined && !(Array.isArray(children) && children.every(Number.isInteger))) throw fail(`${at}.children`, 'an array of node ids')
+    if (children !== undefined && !(Array.isArray(children) && children.every(Number.isInteger)))
+      throw fail(`${at}.children`, 'an array of node ids')
     if (hitCount !== undefined && typeof hitCount !== 'number') throw fail(`${at}.hitCount`, 'a number')
   })
   for (const [index, node] of (profile.nodes as CpuProfileNode[]).entries()) {
     const missing = node.children?.find((child) => !ids.has(child))
     if (missing !== undefined) throw fail(`nodes[${index}].children`, `ids of nodes in the profile (no node ${missing})`)
   }
-  if (typeof profile.startTime !== 'number' || typeof profile.endTime !== 'number') throw fail('startTime and endTime', 'numbers (microseconds)')
+  if (typeof profile.startTime !== 'number' || typeof profile.endTime !== 'number')
+    throw fail('startTime and endTime', 'numbers (microseconds)')
   if (profile.samples !== undefined) {
-    if (!Array.isArray(profile.samples) || !profile.samples.every((id) => ids.has(id as number))) throw fail('samples', 'an array of node ids')
-    if (!Array.isArray(profile.timeDeltas) || profile.timeDeltas.length !== profile.samples.length) throw fail('timeDeltas', 'an array as long as samples')
+    if (!Array.isArray(profile.samples) || !profile.samples.every((id) => ids.has(id as number)))
+      throw fail('samples', 'an array of node ids')
+    if (!Array.isArray(profile.timeDeltas) || profile.timeDeltas.length !== profile.samples.length)
+      throw fail('timeDeltas', 'an array as long as samples')
   }
   return profile as unknown as CpuProfile
 }

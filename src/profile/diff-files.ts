@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { badInput, environmentError } from '../core/index.js'
+import { badInput, environmentError, verdict, type Verdict } from '../core/index.js'
 import { cpuProfileStacks, parseCpuProfile } from './cpuprofile.js'
 import { diffProfiles, growthOver, type FunctionChange } from './diff.js'
 import { renderDiffFlameGraphHtml } from './flamegraph-html.js'
@@ -33,11 +33,14 @@ export interface DiffRun {
   changes: FunctionChange[]
   html: string
   gate?: { maxGrowth: number; passed: boolean; exceeded: FunctionChange[] }
+  /** --max-growth's verdict: fail when a function grew by more; a pass without it. */
+  verdict: Verdict
 }
 
 /** A profile directory means its folded file (paths in it are relative to the target's working directory). */
 export function resolveProfileFile(path: string): string {
-  if (!existsSync(path)) throw badInput(`No such profile: ${path}`, 'Give a .folded or .cpuprofile file, or a directory written by opsctl profile.')
+  if (!existsSync(path))
+    throw badInput(`No such profile: ${path}`, 'Give a .folded or .cpuprofile file, or a directory written by opsctl profile.')
   if (!statSync(path).isDirectory()) return path
   for (const name of ['profile.folded', 'profile.cpuprofile']) if (existsSync(join(path, name))) return join(path, name)
   throw badInput(`${path} has no profile.folded or profile.cpuprofile`, 'Give a directory written by opsctl profile, or the file itself.')
@@ -63,7 +66,10 @@ export function diffProfileFiles(options: DiffOptions): DiffRun {
   const baseDir = options.baseDir ?? process.cwd()
   const before = readProfileFile(options.before, baseDir)
   const after = readProfileFile(options.after, baseDir)
-  if (before.unit !== after.unit) throw badInput(`Cannot compare ${before.unit} with ${after.unit}: ${options.before} and ${options.after} are different kinds of profile`)
+  if (before.unit !== after.unit)
+    throw badInput(
+      `Cannot compare ${before.unit} with ${after.unit}: ${options.before} and ${options.after} are different kinds of profile`,
+    )
   const diff = diffProfiles(before, after)
   const html = resolve(options.out)
   mkdirSync(dirname(html), { recursive: true })
@@ -80,10 +86,25 @@ export function diffProfileFiles(options: DiffOptions): DiffRun {
     after: { file: options.after, ...diff.after },
     changes: diff.changes.slice(0, options.top ?? 15),
     html,
+    verdict: verdict('pass'),
   }
   if (options.maxGrowth !== undefined) {
-    const exceeded = growthOver(diff, options.maxGrowth)
-    run.gate = { maxGrowth: options.maxGrowth, passed: exceeded.length === 0, exceeded: exceeded.map((change) => ({ ...change })) }
+    const exceeded = growthOver(diff, options.maxGrowth).map((change) => ({ ...change }))
+    run.gate = { maxGrowth: options.maxGrowth, passed: exceeded.length === 0, exceeded }
+    run.verdict = growthVerdict(options.maxGrowth, exceeded, html)
   }
   return run
+}
+
+function growthVerdict(maxGrowth: number, exceeded: FunctionChange[], html: string): Verdict {
+  const worst = exceeded[0]
+  if (!worst) return verdict('pass')
+  const limit = `${(maxGrowth * 100).toFixed(2).replace(/\.?0+$/, '')}%`
+  return verdict('fail', [`${exceeded.length} function(s) grew by more than ${limit} of self time; worst: ${worst.name}`], {
+    hint: `Open the differential flame graph ${html} to see where the time went.`,
+    evidence: {
+      maxGrowth,
+      exceeded: exceeded.map((change) => ({ name: change.name, location: change.location, selfDelta: change.selfDelta })),
+    },
+  })
 }

@@ -61,7 +61,11 @@ export function diffProfiles(before: StackProfile, after: StackProfile): Profile
   }
   // ties: growth before shrinkage (what a gate cares about), then the larger change of total share
   changes.sort(
-    (x, y) => Math.abs(y.selfDelta) - Math.abs(x.selfDelta) || y.selfDelta - x.selfDelta || Math.abs(y.totalDelta) - Math.abs(x.totalDelta) || (x.key < y.key ? -1 : 1),
+    (x, y) =>
+      Math.abs(y.selfDelta) - Math.abs(x.selfDelta) ||
+      y.selfDelta - x.selfDelta ||
+      Math.abs(y.totalDelta) - Math.abs(x.totalDelta) ||
+      (x.key < y.key ? -1 : 1),
   )
   return {
     before: { total: left.total, idle: before.total - left.total },

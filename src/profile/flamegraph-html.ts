@@ -60,7 +60,9 @@ function freeze(node: MutableNode, width: (node: MutableNode) => number, withDif
     label: node.label,
     width: width(node),
     self: node.after.self,
-    ...(withDiff ? { diff: { beforeTotal: node.before.total, afterTotal: node.after.total, beforeSelf: node.before.self, afterSelf: node.after.self } } : {}),
+    ...(withDiff
+      ? { diff: { beforeTotal: node.before.total, afterTotal: node.after.total, beforeSelf: node.before.self, afterSelf: node.after.self } }
+      : {}),
     children,
   }
 }
@@ -198,7 +200,11 @@ export function renderFlameGraphHtml(profile: StackProfile, options: { title: st
   const tree = buildFlameTree(profile)
   const { svg, hidden } = renderSvg(tree, (node) => plainColour(node.label))
   const unit = profile.unit === 'bytes' ? 'bytes' : 'samples'
-  const meta = [options.meta, `${profile.total.toLocaleString('en-US')} ${unit}; width is the share of all ${unit}; hover a frame for its shares.`, hidden ? `${hidden} frames narrower than a pixel are not drawn.` : '']
+  const meta = [
+    options.meta,
+    `${profile.total.toLocaleString('en-US')} ${unit}; width is the share of all ${unit}; hover a frame for its shares.`,
+    hidden ? `${hidden} frames narrower than a pixel are not drawn.` : '',
+  ]
     .filter(Boolean)
     .join('\n')
   return page(options.title, meta, svg)
@@ -212,7 +218,9 @@ export function renderDiffFlameGraphHtml(
 ): string {
   const tree = buildDiffTree(before, after)
   const scale = Math.max(0, ...changes.map((change) => Math.abs(change.selfDelta)))
-  const { svg, hidden } = renderSvg(tree, (node) => (node.label === ROOT_LABEL ? 'rgb(235, 235, 235)' : diffColour(node.diff ? node.diff.afterSelf - node.diff.beforeSelf : 0, scale)))
+  const { svg, hidden } = renderSvg(tree, (node) =>
+    node.label === ROOT_LABEL ? 'rgb(235, 235, 235)' : diffColour(node.diff ? node.diff.afterSelf - node.diff.beforeSelf : 0, scale),
+  )
   const rows = changes
     .slice(0, options.top ?? 25)
     .map((change) => {

@@ -24,11 +24,15 @@ export function parseFolded(text: string, source: string, unit: StackUnit = 'sam
         : undefined
     if (problem) {
       const preview = line.length > 80 ? `${line.slice(0, 77)}...` : line
-      throw badInput(`${source}:${index + 1}: not a folded stack line: ${problem}\n  ${preview}`, 'Give a folded-stack file (flamegraph.pl / speedscope collapsed format) or a V8 .cpuprofile.')
+      throw badInput(
+        `${source}:${index + 1}: not a folded stack line: ${problem}\n  ${preview}`,
+        'Give a folded-stack file (flamegraph.pl / speedscope collapsed format) or a V8 .cpuprofile.',
+      )
     }
     stacks.push({ frames, weight: Number(match![2]) })
   }
-  if (stacks.length === 0) throw badInput(`${source} has no stacks`, 'Give a folded-stack file with at least one "frame;frame count" line, or a V8 .cpuprofile.')
+  if (stacks.length === 0)
+    throw badInput(`${source} has no stacks`, 'Give a folded-stack file with at least one "frame;frame count" line, or a V8 .cpuprofile.')
   return stackProfile(unit, stacks)
 }
 

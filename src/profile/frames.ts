@@ -90,7 +90,8 @@ export function displayFile(url: string, baseDir?: string): string {
 export function functionKey(label: string): string {
   const frame = parseFrame(label)
   if (!frame.file) return frame.name
-  if (frame.name === ANONYMOUS || frame.name === '') return formatFrame({ name: frame.name, file: frame.file, ...(frame.line !== undefined ? { line: frame.line } : {}) })
+  if (frame.name === ANONYMOUS || frame.name === '')
+    return formatFrame({ name: frame.name, file: frame.file, ...(frame.line !== undefined ? { line: frame.line } : {}) })
   return `${frame.name} (${frame.file})`
 }
 

@@ -30,8 +30,13 @@ export function parseHeapProfile(text: string, source: string): HeapProfile {
   const head = (value as { head?: unknown } | null)?.head
   const check = (node: unknown, path: string): void => {
     const candidate = node as Partial<HeapProfileNode> | null
-    if (typeof candidate !== 'object' || candidate === null) throw badInput(`${source} is not a V8 heap profile: ${path} should be an object`)
-    if (typeof candidate.selfSize !== 'number' || typeof candidate.callFrame?.functionName !== 'string' || !Array.isArray(candidate.children)) {
+    if (typeof candidate !== 'object' || candidate === null)
+      throw badInput(`${source} is not a V8 heap profile: ${path} should be an object`)
+    if (
+      typeof candidate.selfSize !== 'number' ||
+      typeof candidate.callFrame?.functionName !== 'string' ||
+      !Array.isArray(candidate.children)
+    ) {
       throw badInput(`${source} is not a V8 heap profile: ${path} needs callFrame, selfSize and children`)
     }
   }

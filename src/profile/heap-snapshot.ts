@@ -25,7 +25,11 @@ export interface HeapGraph {
 }
 
 interface RawSnapshot {
-  snapshot: { meta: { node_fields: string[]; node_types: unknown[]; edge_fields: string[]; edge_types: unknown[] }; node_count?: number; edge_count?: number }
+  snapshot: {
+    meta: { node_fields: string[]; node_types: unknown[]; edge_fields: string[]; edge_types: unknown[] }
+    node_count?: number
+    edge_count?: number
+  }
   nodes: number[]
   edges: number[]
   strings: string[]
@@ -49,8 +53,14 @@ export function parseHeapSnapshot(text: string, source: string): HeapGraph {
     if (index < 0) throw badInput(`${source} is not a V8 heap snapshot this tool understands: no "${name}" field`)
     return index
   }
-  const [typeAt, nameAt, idAt, sizeAt, edgeCountAt] = ['type', 'name', 'id', 'self_size', 'edge_count'].map((name) => field(nodeFields, name)) as [number, number, number, number, number]
-  const [edgeTypeAt, edgeNameAt, edgeToAt] = ['type', 'name_or_index', 'to_node'].map((name) => field(edgeFields, name)) as [number, number, number]
+  const [typeAt, nameAt, idAt, sizeAt, edgeCountAt] = ['type', 'name', 'id', 'self_size', 'edge_count'].map((name) =>
+    field(nodeFields, name),
+  ) as [number, number, number, number, number]
+  const [edgeTypeAt, edgeNameAt, edgeToAt] = ['type', 'name_or_index', 'to_node'].map((name) => field(edgeFields, name)) as [
+    number,
+    number,
+    number,
+  ]
   const nodeTypes = meta.node_types[typeAt] as string[]
   const edgeTypes = meta.edge_types[edgeTypeAt] as string[]
   const nodeStride = nodeFields.length

@@ -2,6 +2,7 @@
 import type { OpsError, Settings } from '../core/index.js'
 import { recordEvent } from '../journal/index.js'
 import type { ProfileRun } from './capture.js'
+import { profileEvents } from './events.js'
 
 const round = (share: number) => Math.round(share * 10_000) / 10_000
 
@@ -9,19 +10,27 @@ export function profileRunEvent(run: ProfileRun, error?: OpsError): { kind: stri
   const summary = run.summary
   const first = summary?.topSelf[0]
   return {
-    kind: 'profile.run',
+    kind: profileEvents.run.kind,
     subject: run.target.label,
     data: {
       target: run.target.label,
       mode: run.mode,
+      attribution: run.attribution.method,
       outcome: error ? 'failed' : run.interrupted ? 'interrupted' : 'ok',
-      ...(run.load ? { durationMs: Math.round(run.load.measuredMs), requests: run.load.requests, rps: Math.round(run.load.rps * 10) / 10 } : {}),
+      ...(run.load
+        ? { durationMs: Math.round(run.load.measuredMs), requests: run.load.requests, rps: Math.round(run.load.rps * 10) / 10 }
+        : {}),
       ...(run.url ? { url: run.url } : {}),
       ...(first ? { top: `${first.name}${first.location ? ` (${first.location})` : ''} ${(first.selfShare * 100).toFixed(1)}%` } : {}),
       ...(summary
         ? {
             unit: summary.unit,
-            topFunctions: summary.topSelf.slice(0, 5).map((stat) => ({ name: stat.name, location: stat.location, selfShare: round(stat.selfShare), totalShare: round(stat.totalShare) })),
+            topFunctions: summary.topSelf.slice(0, 5).map((stat) => ({
+              name: stat.name,
+              location: stat.location,
+              selfShare: round(stat.selfShare),
+              totalShare: round(stat.totalShare),
+            })),
             shares: { gc: round(summary.shares.gc), idle: round(summary.shares.idle), native: round(summary.shares.native) },
           }
         : {}),
@@ -33,7 +42,12 @@ export function profileRunEvent(run: ProfileRun, error?: OpsError): { kind: stri
 }
 
 /** A journal that cannot be written does not lose the profile: it is said on stderr and in the result. */
-export async function recordProfileRun(settings: Settings, run: ProfileRun, error: OpsError | undefined, note: (message: string) => void): Promise<void> {
+export async function recordProfileRun(
+  settings: Settings,
+  run: ProfileRun,
+  error: OpsError | undefined,
+  note: (message: string) => void,
+): Promise<void> {
   try {
     const event = await recordEvent(settings, profileRunEvent(run, error))
     run.journal = { recorded: true, id: event.id }

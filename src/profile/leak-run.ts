@@ -15,6 +15,7 @@ import { driveLoad, type LoadReport } from './load-driver.js'
 import { expectedPort, loadUrlFor, type LoadSpec } from './load-target.js'
 import { writePreload, type PreloadMessage } from './preload.js'
 import { checkTargetCommand, startTarget, type RunningTarget, type TargetExit } from './target.js'
+import { profileEvents } from './events.js'
 
 export interface LeakHuntOptions {
   target: ProfileTarget
@@ -53,14 +54,27 @@ export async function findLeaks(options: LeakHuntOptions): Promise<LeakRun> {
   const dir = resolve(options.outDir)
   mkdirSync(dir, { recursive: true })
   const preload = writePreload()
-  const run: LeakRun = { target: { label: options.target.label, command: options.target.command, pid: -1, stderrTail: [] }, snapshots: {}, heapUsed: {}, files: { dir } }
+  const run: LeakRun = {
+    target: { label: options.target.label, command: options.target.command, pid: -1, stderrTail: [] },
+    snapshots: {},
+    heapUsed: {},
+    files: { dir },
+  }
   let target: RunningTarget | undefined
   let failure: unknown
   try {
-    target = startTarget({ command: options.target.command, nodeFlags: ['--require', preload.path], ...(options.target.env ? { env: options.target.env } : {}), ...(options.target.cwd ? { cwd: options.target.cwd } : {}) })
+    target = startTarget({
+      command: options.target.command,
+      nodeFlags: ['--require', preload.path],
+      ...(options.target.env ? { env: options.target.env } : {}),
+      ...(options.target.cwd ? { cwd: options.target.cwd } : {}),
+    })
     run.target.pid = target.pid
     note(`Started ${options.target.label} (pid ${target.pid}); waiting for it to listen...`)
-    const listening = await target.waitForListening({ ...(port !== undefined ? { port } : {}), timeoutMs: options.startTimeoutMs ?? 30_000 })
+    const listening = await target.waitForListening({
+      ...(port !== undefined ? { port } : {}),
+      timeoutMs: options.startTimeoutMs ?? 30_000,
+    })
     run.listening = { port: listening.port, address: listening.address }
     run.url = loadUrlFor(options.load, listening)
     const targetGone = new AbortController()
@@ -103,7 +117,10 @@ export async function findLeaks(options: LeakHuntOptions): Promise<LeakRun> {
       note('Comparing the snapshots...')
       const beforeGraph = parseHeapSnapshot(readFileSync(run.snapshots.before, 'utf8'), run.snapshots.before)
       const afterGraph = parseHeapSnapshot(readFileSync(run.snapshots.after, 'utf8'), run.snapshots.after)
-      run.report = analyzeLeak(beforeGraph, afterGraph, { minGrowthBytes: options.minGrowthBytes ?? DEFAULT_MIN_GROWTH_BYTES, top: options.top ?? 10 })
+      run.report = analyzeLeak(beforeGraph, afterGraph, {
+        minGrowthBytes: options.minGrowthBytes ?? DEFAULT_MIN_GROWTH_BYTES,
+        top: options.top ?? 10,
+      })
       run.files.report = join(dir, 'leak.json')
       writeFileSync(run.files.report, `${JSON.stringify(run.report, null, 2)}\n`)
     } catch (error) {
@@ -115,7 +132,10 @@ export async function findLeaks(options: LeakHuntOptions): Promise<LeakRun> {
   const captured = [run.snapshots.before, run.snapshots.after, run.files.report].filter((file): file is string => file !== undefined)
   const error =
     failure !== undefined || crashed
-      ? explainFailure({ label: run.target.label, exit, stderrTail: run.target.stderrTail, listening: run.listening !== undefined, captured }, failure)
+      ? explainFailure(
+          { label: run.target.label, exit, stderrTail: run.target.stderrTail, listening: run.listening !== undefined, captured },
+          failure,
+        )
       : undefined
   if (options.journal) await recordLeakRun(options.journal, run, error, note)
   if (error) throw error
@@ -124,15 +144,24 @@ export async function findLeaks(options: LeakHuntOptions): Promise<LeakRun> {
 
 async function snapshot(target: RunningTarget, path: string): Promise<{ path: string; heapUsed?: number }> {
   const reply = (await target.request({ type: 'heap-snapshot', path }, 180_000)) as Extract<PreloadMessage, { type: 'heap-snapshot' }>
-  if (reply.error || !reply.path) throw environmentError(`The target could not write a heap snapshot: ${reply.error ?? 'no file'}`, 'Check the free disk space and that the target can write to the output directory.')
+  if (reply.error || !reply.path)
+    throw environmentError(
+      `The target could not write a heap snapshot: ${reply.error ?? 'no file'}`,
+      'Check the free disk space and that the target can write to the output directory.',
+    )
   return { path: reply.path, ...(reply.heapUsed !== undefined ? { heapUsed: reply.heapUsed } : {}) }
 }
 
-async function recordLeakRun(settings: Settings, run: LeakRun, error: OpsError | undefined, note: (message: string) => void): Promise<void> {
+async function recordLeakRun(
+  settings: Settings,
+  run: LeakRun,
+  error: OpsError | undefined,
+  note: (message: string) => void,
+): Promise<void> {
   const first = run.report?.suspects[0]
   try {
     const event = await recordEvent(settings, {
-      kind: 'profile.run',
+      kind: profileEvents.run.kind,
       subject: run.target.label,
       data: {
         target: run.target.label,
@@ -140,7 +169,13 @@ async function recordLeakRun(settings: Settings, run: LeakRun, error: OpsError |
         outcome: error ? 'failed' : 'ok',
         ...(run.load ? { durationMs: Math.round(run.load.measuredMs), requests: run.load.requests } : {}),
         ...(first ? { top: first.summary } : {}),
-        ...(run.report ? { suspects: run.report.suspects.slice(0, 5).map((suspect) => suspect.summary), heapBefore: run.report.heapBefore, heapAfter: run.report.heapAfter } : {}),
+        ...(run.report
+          ? {
+              suspects: run.report.suspects.slice(0, 5).map((suspect) => suspect.summary),
+              heapBefore: run.report.heapBefore,
+              heapAfter: run.report.heapAfter,
+            }
+          : {}),
         files: { dir: run.files.dir, ...run.snapshots, ...(run.files.report ? { report: run.files.report } : {}) },
         ...(error ? { error: error.message.split('\n')[0]!.slice(0, 300) } : {}),
       },

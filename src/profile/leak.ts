@@ -162,7 +162,8 @@ function describeSuspect(
   const path = steps.map((step) => ({ edge: edgeText(step.edgeType, step.edge), object: constructorOf(after, step.node) }))
   const last = steps[steps.length - 1]
   let holder: string | undefined
-  if (last && (last.edgeType === 'property' || last.edgeType === 'context' || last.edgeType === 'shortcut') && !/^\d+$/.test(last.edge)) holder = last.edge
+  if (last && (last.edgeType === 'property' || last.edgeType === 'context' || last.edgeType === 'shortcut') && !/^\d+$/.test(last.edge))
+    holder = last.edge
   else if (last && last.edgeType === 'element' && steps.length > 1) {
     const owner = steps[steps.length - 2]!
     holder = `${owner.edgeType === 'property' || owner.edgeType === 'context' ? owner.edge : constructorOf(after, owner.node)}[${last.edge}]`
@@ -203,7 +204,12 @@ function formatMegabytes(bytes: number): string {
   return `${(bytes / 1_000_000).toFixed(1)} MB`
 }
 
-function constructorGrowth(before: HeapGraph, beforeDominators: Dominators, after: HeapGraph, afterDominators: Dominators): ConstructorGrowth[] {
+function constructorGrowth(
+  before: HeapGraph,
+  beforeDominators: Dominators,
+  after: HeapGraph,
+  afterDominators: Dominators,
+): ConstructorGrowth[] {
   const table = new Map<string, ConstructorGrowth>()
   const tally = (graph: HeapGraph, dominators: Dominators, side: 'Before' | 'After') => {
     for (let node = 0; node < graph.nodeCount; node++) {

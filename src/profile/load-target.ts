@@ -19,11 +19,17 @@ function parseLoadUrl(text: string, what: string): URL | undefined {
   try {
     url = new URL(text)
   } catch {
-    throw badInput(`${what} "${text}" is neither a URL nor a path`, 'Give a path such as /reports/revenue, or a URL such as http://127.0.0.1:3000/reports/revenue.')
+    throw badInput(
+      `${what} "${text}" is neither a URL nor a path`,
+      'Give a path such as /reports/revenue, or a URL such as http://127.0.0.1:3000/reports/revenue.',
+    )
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badInput(`${what} must be an http or https URL, not ${url.protocol}`)
   if (!isLoopbackHost(url.hostname)) {
-    throw badInput(`${what} points at ${url.hostname}: opsctl profile only loads the process it started, on this machine`, 'Use 127.0.0.1 or localhost, or give just the path (--load /path).')
+    throw badInput(
+      `${what} points at ${url.hostname}: opsctl profile only loads the process it started, on this machine`,
+      'Use 127.0.0.1 or localhost, or give just the path (--load /path).',
+    )
   }
   return url
 }

@@ -150,6 +150,8 @@ export const PRELOAD_SOURCE = `'use strict'
     process.on(signal, () => {
       // the target handles it itself (a graceful shutdown): let it, but not for ever
       if (process.listenerCount(signal) > 1) { setTimeout(() => process.exit(), graceMs).unref(); return }
+      // the target's own exit code, in the target's process (not opsctl's): 128 + signal, as if the
+      // signal had ended it, but through a normal exit so that V8 writes the profile
       process.exitCode = 128 + (os.constants.signals[signal] || 0)
       process.exit()
     })

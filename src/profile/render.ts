@@ -40,7 +40,10 @@ function functionTable(stats: FunctionStat[], unit: 'samples' | 'bytes', by: 'se
 function targetLine(run: Pick<ProfileRun, 'target'>, colors: Palette): string[] {
   const exit = run.target.exit
   const lines: string[] = []
-  if (exit) lines.push(`Target: pid ${run.target.pid}, ${exit.stoppedByOpsctl ? 'stopped by opsctl' : colors.red('ended by itself')} (${describeExit(exit)})`)
+  if (exit)
+    lines.push(
+      `Target: pid ${run.target.pid}, ${exit.stoppedByOpsctl ? 'stopped by opsctl' : colors.red('ended by itself')} (${describeExit(exit)})`,
+    )
   const tail = run.target.stderrTail.filter((line) => line.trim() !== '').slice(-5)
   if (tail.length) lines.push(colors.dim(`Its stderr ended with:\n${indent(tail.join('\n'))}`))
   return lines
@@ -56,15 +59,23 @@ export function renderProfileRun(run: ProfileRun, colors: Palette): string {
       `  load      ${count(load.requests)} requests in ${formatDuration(load.measuredMs)}: ${load.rps.toFixed(1)} rps, p50 ${formatDuration(load.p50Ms)}, p99 ${formatDuration(load.p99Ms)}, ` +
         (load.failed ? colors.red(`${count(load.failed)} failed (${pct(load.errorRate)})`) : '0 failed'),
     )
+    if (run.targetCpuMs !== undefined && load.measuredMs > 0)
+      lines.push(
+        `  target    ${formatDuration(run.targetCpuMs)} of CPU during the load (${pct(run.targetCpuMs / load.measuredMs)} of one core)` +
+          (load.requests > 0 ? `, ${formatDuration(run.targetCpuMs / load.requests)} per request` : ''),
+      )
   }
   const summary = run.summary
   if (summary) {
     if (heap) lines.push(`  sampled   ${formatBytes(summary.total)} allocated (estimate from sampling, collected or not)`)
     else {
-      lines.push(`  samples   ${count(summary.total)}${summary.durationMs !== undefined ? ` over ${formatDuration(summary.durationMs)}` : ''}`)
+      lines.push(
+        `  samples   ${count(summary.total)}${summary.durationMs !== undefined ? ` over ${formatDuration(summary.durationMs)}` : ''}`,
+      )
       const { gc, idle, native, js } = summary.shares
       lines.push(`  time      GC ${pct(gc)}   idle ${pct(idle)}   native ${pct(native)}   JavaScript ${pct(js)}`)
     }
+    lines.push(`  frames    ${run.attribution.description}`)
     lines.push('')
     lines.push(colors.bold(heap ? 'Top allocation sites by bytes' : 'Top functions by self time'))
     lines.push(summary.topSelf.length ? indent(functionTable(summary.topSelf, summary.unit, 'self')) : '  (no samples)')
@@ -73,7 +84,10 @@ export function renderProfileRun(run: ProfileRun, colors: Palette): string {
     const shownFirst = new Set(summary.topSelf.slice(0, app.length).map((stat) => stat.frame))
     if (app.length && app.some((stat) => !shownFirst.has(stat.frame))) {
       lines.push('')
-      lines.push(colors.bold(`${heap ? 'Top allocation sites' : 'Top functions'} in the app's own code`) + colors.dim(' (without Node core, native code and node_modules)'))
+      lines.push(
+        colors.bold(`${heap ? 'Top allocation sites' : 'Top functions'} in the app's own code`) +
+          colors.dim(' (without Node core, native code and node_modules)'),
+      )
       lines.push(indent(functionTable(app, summary.unit, 'self')))
     }
     if (!heap) {
@@ -87,7 +101,11 @@ export function renderProfileRun(run: ProfileRun, colors: Palette): string {
   lines.push(colors.bold('Files'))
   const files = run.files
   const rows: Array<[string, string | undefined]> = [
-    ['flame graph', files.flamegraph && `${displayPath(files.flamegraph)}${run.flamegraph ? colors.dim(` (${run.flamegraph.renderer === '0x' ? '0x' : "opsctl's renderer"})`) : ''}`],
+    [
+      'flame graph',
+      files.flamegraph &&
+        `${displayPath(files.flamegraph)}${run.flamegraph ? colors.dim(` (${run.flamegraph.renderer === '0x' ? '0x' : "opsctl's renderer"})`) : ''}`,
+    ],
     ['folded', files.folded && displayPath(files.folded)],
     ['cpuprofile', files.cpuprofile && displayPath(files.cpuprofile)],
     ['heapprofile', files.heapprofile && displayPath(files.heapprofile)],
@@ -102,13 +120,20 @@ export function renderLeakRun(run: LeakRun, colors: Palette): string {
   const lines: string[] = []
   const report = run.report
   lines.push(colors.bold(`Heap growth of ${run.target.label}${run.url ? ` under load at ${run.url}` : ''}`))
-  if (run.load) lines.push(`  load      ${count(run.load.requests)} requests in ${formatDuration(run.load.measuredMs)} (${run.load.rps.toFixed(1)} rps) between the snapshots`)
+  if (run.load)
+    lines.push(
+      `  load      ${count(run.load.requests)} requests in ${formatDuration(run.load.measuredMs)} (${run.load.rps.toFixed(1)} rps) between the snapshots`,
+    )
   if (report) {
     const delta = report.heapAfter - report.heapBefore
-    lines.push(`  heap      ${formatBytes(report.heapBefore)} → ${formatBytes(report.heapAfter)} reachable after a forced GC (${delta >= 0 ? '+' : '-'}${formatBytes(Math.abs(delta))})`)
+    lines.push(
+      `  heap      ${formatBytes(report.heapBefore)} → ${formatBytes(report.heapAfter)} reachable after a forced GC (${delta >= 0 ? '+' : '-'}${formatBytes(Math.abs(delta))})`,
+    )
     lines.push('')
     if (report.suspects.length === 0) {
-      lines.push(colors.green(`No leak suspect: nothing grew by ${formatBytes(report.minGrowthBytes)} or more (the noise floor, --min-growth).`))
+      lines.push(
+        colors.green(`No leak suspect: nothing grew by ${formatBytes(report.minGrowthBytes)} or more (the noise floor, --min-growth).`),
+      )
     } else {
       lines.push(colors.bold(`Leak suspects (grew by ${formatBytes(report.minGrowthBytes)} or more)`))
       report.suspects.forEach((suspect, index) => {
@@ -127,7 +152,11 @@ export function renderLeakRun(run: LeakRun, colors: Palette): string {
           renderTable(report.constructors, [
             { header: 'constructor', value: (row) => row.constructor },
             { header: 'count', value: (row) => `${count(row.countBefore)} → ${count(row.countAfter)}`, align: 'right' },
-            { header: '+count', value: (row) => `${row.countAfter >= row.countBefore ? '+' : ''}${count(row.countAfter - row.countBefore)}`, align: 'right' },
+            {
+              header: '+count',
+              value: (row) => `${row.countAfter >= row.countBefore ? '+' : ''}${count(row.countAfter - row.countBefore)}`,
+              align: 'right',
+            },
             { header: 'own size', value: (row) => `${formatBytes(row.selfBefore)} → ${formatBytes(row.selfAfter)}`, align: 'right' },
             { header: '+size', value: (row) => `+${formatBytes(row.selfAfter - row.selfBefore)}`, align: 'right' },
           ]),
@@ -156,7 +185,12 @@ export function renderDiffRun(run: DiffRun, colors: Palette): string {
         { header: 'where', value: (row) => row.location || '(native)' },
         { header: 'before', value: (row) => pct(row.before.selfShare), align: 'right' },
         { header: 'after', value: (row) => pct(row.after.selfShare), align: 'right' },
-        { header: 'change', value: (row) => (row.selfDelta > 0 ? colors.red(points(row.selfDelta)) : row.selfDelta < 0 ? colors.cyan(points(row.selfDelta)) : points(0)), align: 'right' },
+        {
+          header: 'change',
+          value: (row) =>
+            row.selfDelta > 0 ? colors.red(points(row.selfDelta)) : row.selfDelta < 0 ? colors.cyan(points(row.selfDelta)) : points(0),
+          align: 'right',
+        },
       ]),
     ),
   )
@@ -166,8 +200,15 @@ export function renderDiffRun(run: DiffRun, colors: Palette): string {
     const limit = `${(run.gate.maxGrowth * 100).toFixed(2).replace(/\.?0+$/, '')}%`
     if (run.gate.passed) lines.push(colors.green(`Max growth ${limit}: passed, no function's self share grew by more.`))
     else {
-      lines.push(colors.red(`Max growth ${limit}: failed, ${run.gate.exceeded.length} function${run.gate.exceeded.length === 1 ? '' : 's'} grew by more:`))
-      for (const change of run.gate.exceeded.slice(0, 10)) lines.push(`  ${change.name} ${colors.dim(change.location)} ${pct(change.before.selfShare)} → ${pct(change.after.selfShare)} (${points(change.selfDelta)})`)
+      lines.push(
+        colors.red(
+          `Max growth ${limit}: failed, ${run.gate.exceeded.length} function${run.gate.exceeded.length === 1 ? '' : 's'} grew by more:`,
+        ),
+      )
+      for (const change of run.gate.exceeded.slice(0, 10))
+        lines.push(
+          `  ${change.name} ${colors.dim(change.location)} ${pct(change.before.selfShare)} → ${pct(change.after.selfShare)} (${points(change.selfDelta)})`,
+        )
     }
   }
   return lines.join('\n')

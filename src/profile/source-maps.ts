@@ -42,9 +42,18 @@ export function createFrameMapper(table: SourceMapTable): (frame: CallFrame) => 
     if (!frame.url || frame.lineNumber < 0) return frame
     const map = mapFor(frame.url)
     if (!map) return frame
-    const entry = map.findEntry(frame.lineNumber, Math.max(0, frame.columnNumber)) as Partial<{ originalSource: string; originalLine: number; originalColumn: number }>
+    const entry = map.findEntry(frame.lineNumber, Math.max(0, frame.columnNumber)) as Partial<{
+      originalSource: string
+      originalLine: number
+      originalColumn: number
+    }>
     if (entry.originalSource === undefined || entry.originalLine === undefined) return frame
-    return { ...frame, url: originalUrl(entry.originalSource, frame.url), lineNumber: entry.originalLine, columnNumber: entry.originalColumn ?? 0 }
+    return {
+      ...frame,
+      url: originalUrl(entry.originalSource, frame.url),
+      lineNumber: entry.originalLine,
+      columnNumber: entry.originalColumn ?? 0,
+    }
   }
 }
 

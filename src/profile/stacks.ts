@@ -23,7 +23,11 @@ export interface StackProfile {
   intervalUs?: number
 }
 
-export function stackProfile(unit: StackUnit, stacks: WeightedStack[], extra: Pick<StackProfile, 'durationMs' | 'intervalUs'> = {}): StackProfile {
+export function stackProfile(
+  unit: StackUnit,
+  stacks: WeightedStack[],
+  extra: Pick<StackProfile, 'durationMs' | 'intervalUs'> = {},
+): StackProfile {
   const merged = mergeStacks(stacks)
   return { unit, stacks: merged, total: merged.reduce((sum, stack) => sum + stack.weight, 0), ...extra }
 }

@@ -80,9 +80,15 @@ export function timeShares(profile: StackProfile): TimeShares {
 export function summarizeProfile(profile: StackProfile, top = 10): ProfileSummary {
   const stats = functionStats(profile)
   const byName = (a: FunctionStat, b: FunctionStat) => (a.frame < b.frame ? -1 : a.frame > b.frame ? 1 : 0)
-  const topSelf = stats.filter((stat) => stat.self > 0).sort((a, b) => b.self - a.self || byName(a, b)).slice(0, top)
+  const topSelf = stats
+    .filter((stat) => stat.self > 0)
+    .sort((a, b) => b.self - a.self || byName(a, b))
+    .slice(0, top)
   const topTotal = [...stats].sort((a, b) => b.total - a.total || byName(a, b)).slice(0, top)
-  const topSelfApp = stats.filter((stat) => stat.self > 0 && isAppFrame(stat.frame)).sort((a, b) => b.self - a.self || byName(a, b)).slice(0, top)
+  const topSelfApp = stats
+    .filter((stat) => stat.self > 0 && isAppFrame(stat.frame))
+    .sort((a, b) => b.self - a.self || byName(a, b))
+    .slice(0, top)
   // copies: a function in two lists must not be one shared object (JSON output would see a cycle)
   const copy = (list: FunctionStat[]) => list.map((stat) => ({ ...stat }))
   return {

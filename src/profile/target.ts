@@ -4,6 +4,7 @@
  * normally and V8 writes its profiles. Adapter (child processes).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
@@ -60,7 +61,11 @@ export function isNodeCommand(command: readonly string[]): boolean {
 }
 
 export function checkTargetCommand(command: readonly string[]): void {
-  if (command.length === 0) throw badInput('No target to profile', 'Give the command after --, e.g. opsctl profile --load http://127.0.0.1:3000/ -- node server.js, or use --service reference.')
+  if (command.length === 0)
+    throw badInput(
+      'No target to profile',
+      'Give the command after --, e.g. opsctl profile --load http://127.0.0.1:3000/ -- node server.js, or use --service reference.',
+    )
   if (!isNodeCommand(command)) {
     throw badInput(
       `The target must be a node command, not "${command[0]}": opsctl adds V8's profiler flags to it`,
@@ -70,11 +75,17 @@ export function checkTargetCommand(command: readonly string[]): void {
   if (command.length < 2) throw badInput('The node command has no script to run', 'Give the script, e.g. -- node server.js.')
 }
 
+/** The binary a node command runs: `node` is this very node, anything else is the path given. */
+export function nodeBinaryOf(command: readonly string[]): string {
+  const program = command[0] ?? 'node'
+  return program === 'node' ? process.execPath : program
+}
+
 export function startTarget(options: StartTargetOptions): RunningTarget {
   checkTargetCommand(options.command)
   const started = Date.now()
   const [program, ...rest] = options.command as [string, ...string[]]
-  const child: ChildProcess = spawn(program === 'node' ? process.execPath : program, [...options.nodeFlags, ...rest], {
+  const child: ChildProcess = spawn(nodeBinaryOf(options.command), [...options.nodeFlags, ...rest], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env, [PARENT_ENV]: String(process.pid) },
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
@@ -170,7 +181,10 @@ export function startTarget(options: StartTargetOptions): RunningTarget {
       }
     },
     request(command, timeoutMs) {
-      if (!control || exit) return Promise.reject(new TargetExitedError(exit ?? { code: null, signal: null, stoppedByOpsctl: false, afterMs: 0 }, stderr.lines()))
+      if (!control || exit)
+        return Promise.reject(
+          new TargetExitedError(exit ?? { code: null, signal: null, stoppedByOpsctl: false, afterMs: 0 }, stderr.lines()),
+        )
       const reply = nextMessageAfter(messages.length)
       control.write(`${JSON.stringify(command)}\n`)
       return reply
@@ -190,6 +204,22 @@ export function startTarget(options: StartTargetOptions): RunningTarget {
         clearTimeout(timer)
       }
     },
+  }
+}
+
+/**
+ * CPU time (user + system) a process has used so far, from /proc (Linux); undefined elsewhere or
+ * once it has exited. Clock ticks are 10ms on Linux (USER_HZ 100, the same on every architecture).
+ */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // the command name (field 2) may hold spaces and parentheses: count fields after its last ')'
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const ticks = Number(fields[11]) + Number(fields[12])
+    return Number.isFinite(ticks) ? ticks * 10 : undefined
+  } catch {
+    return undefined
   }
 }
 

@@ -25,7 +25,8 @@ export function renderSettings(summary: SettingsSummary, colors: Palette): strin
     `${colors.bold('state')}   ${summary.stateDir}`,
     '',
     ...summary.keys.map(
-      (entry) => `${entry.key.padEnd(width)}  ${entry.value === undefined ? colors.dim('(unset)') : JSON.stringify(entry.value)}  ${colors.dim(entry.env)}`,
+      (entry) =>
+        `${entry.key.padEnd(width)}  ${entry.value === undefined ? colors.dim('(unset)') : JSON.stringify(entry.value)}  ${colors.dim(entry.env)}`,
     ),
   ]
   return lines.join('\n')

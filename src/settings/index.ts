@@ -1,1 +1,1 @@
-export { describeSettings, renderSettings, type SettingsSummary } from './describe.js'
+export { describeSettings, renderSettings } from './describe.js'

@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../helpers/cli.js'
+import { makeTempDir } from '../helpers/temp.js'
 
 function dirWithConfig(yaml: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'opsctl-cli-'))
+  const dir = makeTempDir('opsctl-cli-')
   writeFileSync(join(dir, 'opsctl.yaml'), yaml)
   return dir
 }
@@ -44,7 +44,10 @@ describe('the opsctl CLI', () => {
   })
 
   it('never prints passwords from connection URLs', () => {
-    const result = runCli(['config', 'show', '--json'], { cwd: dirWithConfig(''), env: { DATABASE_URL: 'postgres://app:hunter2@db:5432/app' } })
+    const result = runCli(['config', 'show', '--json'], {
+      cwd: dirWithConfig(''),
+      env: { DATABASE_URL: 'postgres://app:hunter2@db:5432/app' },
+    })
     expect(result.stdout).not.toContain('hunter2')
     expect(result.stdout).toContain('postgres://app:***@db:5432/app')
   })

@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ExitCode, OpsError, configLeaves, loadConfig } from '../../src/core/index.js'
+import { makeTempDir } from '../helpers/temp.js'
 
 function configDir(yaml: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'opsctl-config-'))
+  const dir = makeTempDir('opsctl-config-')
   writeFileSync(join(dir, 'opsctl.yaml'), yaml)
   return dir
 }
@@ -22,7 +22,7 @@ function loadError(yaml: string, env: NodeJS.ProcessEnv = {}): OpsError {
 
 describe('loadConfig', () => {
   it('applies defaults when there is no config file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'opsctl-empty-'))
+    const dir = makeTempDir('opsctl-empty-')
     const settings = loadConfig({ cwd: dir, env: {} })
     expect(settings.configPath).toBeUndefined()
     expect(settings.stateDir).toBe(join(dir, '.opsctl'))
@@ -76,14 +76,16 @@ describe('loadConfig', () => {
   it('reads DATABASE_URL as database.url, with OPSCTL_DATABASE_URL taking precedence', () => {
     const dir = configDir('')
     expect(loadConfig({ cwd: dir, env: { DATABASE_URL: 'postgres://a@h/db' } }).config.database.url).toBe('postgres://a@h/db')
-    expect(loadConfig({ cwd: dir, env: { DATABASE_URL: 'postgres://a@h/db', OPSCTL_DATABASE_URL: 'postgres://b@h/db' } }).config.database.url).toBe(
-      'postgres://b@h/db',
-    )
+    expect(
+      loadConfig({ cwd: dir, env: { DATABASE_URL: 'postgres://a@h/db', OPSCTL_DATABASE_URL: 'postgres://b@h/db' } }).config.database.url,
+    ).toBe('postgres://b@h/db')
   })
 
   it('names the variable when an environment override has the wrong type', () => {
     expect(loadError('', { OPSCTL_DATABASE_EMBEDDED_PORT: 'x' }).message).toMatch(/OPSCTL_DATABASE_EMBEDDED_PORT="x": expected a number/)
-    expect(loadError('', { OPSCTL_DATABASE_EMBEDDED_PORT: '70000' }).message).toMatch(/OPSCTL_DATABASE_EMBEDDED_PORT \(or a flag\): database\.embeddedPort/)
+    expect(loadError('', { OPSCTL_DATABASE_EMBEDDED_PORT: '70000' }).message).toMatch(
+      /OPSCTL_DATABASE_EMBEDDED_PORT \(or a flag\): database\.embeddedPort/,
+    )
   })
 
   it('refuses an explicit --config that does not exist', () => {
@@ -98,7 +100,8 @@ describe('loadConfig', () => {
   })
 
   it('survives hostile input: deep nesting, huge scalars and anchors bombs are refused, not crashed on', () => {
-    const bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n'
+    const bomb =
+      'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n'
     expect(loadError(bomb).exit).toBe(ExitCode.BadInput)
     expect(loadError(`service:\n  name: ${'x'.repeat(100_000)}\n  bogus: 1\n`).message).toMatch(/unknown key "service\.bogus"/)
     expect(loadError('\u0000\u0001binary').exit).toBe(ExitCode.BadInput)

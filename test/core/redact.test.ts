@@ -9,7 +9,7 @@ describe('redactText', () => {
     ['Authorization: Bearer abcdefghijklmnop', 'Authorization: Bearer ***'],
     ['password=hunter2 host=db', 'password=*** host=db'],
     ['https://api.example/x?token=abc123&page=2', 'https://api.example/x?token=***&page=2'],
-    ['UNLEASH_API_TOKEN: "default:development.abc"', 'UNLEASH_API_TOKEN: "default:development.abc"'.replace(/TOKEN: ".*"/, 'TOKEN: ***')],
+    ['UNLEASH_API_TOKEN: "default:development.abc"', 'UNLEASH_API_TOKEN: "***"'],
   ])('redacts %s', (input, expected) => {
     expect(redactText(input)).toBe(expected)
   })
@@ -22,7 +22,11 @@ describe('redactText', () => {
 describe('redactValue', () => {
   it('replaces secret-named keys and redacts strings deeply without touching the input', () => {
     const input = { database: { url: 'postgres://a:b@h/d', password: 'x' }, tokens: [{ apiKey: 'k' }], count: 3 }
-    expect(redactValue(input)).toEqual({ database: { url: 'postgres://a:***@h/d', password: '***' }, tokens: [{ apiKey: '***' }], count: 3 })
+    expect(redactValue(input)).toEqual({
+      database: { url: 'postgres://a:***@h/d', password: '***' },
+      tokens: [{ apiKey: '***' }],
+      count: 3,
+    })
     expect(input.database.password).toBe('x')
   })
 

@@ -1,14 +1,12 @@
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ExitCode } from '../../src/core/index.js'
 import { openDatabase } from '../../src/db/index.js'
 import { SERVER_URL, isServerReachable } from '../helpers/database.js'
 import { requireOrSkip } from '../helpers/requirements.js'
+import { makeTempDir } from '../helpers/temp.js'
 
-const stateDir = mkdtempSync(join(tmpdir(), 'opsctl-db-'))
+const stateDir = makeTempDir('opsctl-db-')
 const closers: Array<() => Promise<void>> = []
 afterAll(async () => {
   for (const close of closers.reverse()) await close()
@@ -52,7 +50,7 @@ describe('openDatabase: the embedded default', () => {
   })
 
   it('shares the embedded server another process (here: handle) already runs on the same state directory', async () => {
-    const sharedDir = mkdtempSync(join(tmpdir(), 'opsctl-db-shared-'))
+    const sharedDir = makeTempDir('opsctl-db-shared-')
     const owner = await openDatabase({ stateDir: sharedDir })
     closers.push(owner.close)
     const messages: string[] = []
@@ -64,7 +62,7 @@ describe('openDatabase: the embedded default', () => {
 
 describe('the embedded server under concurrency', () => {
   it('keeps transactions and parameterised queries of concurrent connections apart', async () => {
-    const handle = await openDatabase({ stateDir: mkdtempSync(join(tmpdir(), 'opsctl-db-mux-')) })
+    const handle = await openDatabase({ stateDir: makeTempDir('opsctl-db-mux-') })
     closers.push(handle.close)
     const pool = new pg.Pool({ connectionString: handle.url, max: 4 })
     await pool.query('CREATE TABLE mux (id int PRIMARY KEY)')
@@ -83,7 +81,10 @@ describe('the embedded server under concurrency', () => {
         }
       })()
       const readers = Array.from({ length: 5 }, async () => {
-        const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM mux WHERE id = $1 OR id = $2', [round, round + 1000])
+        const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM mux WHERE id = $1 OR id = $2', [
+          round,
+          round + 1000,
+        ])
         expect(rows).toHaveLength(1)
         if (rows[0]!.n === 1) partial.push(round)
       })
@@ -96,7 +97,7 @@ describe('the embedded server under concurrency', () => {
 
 describe('openDatabase: concurrent starts', () => {
   it('starts one embedded server when two openers race on the same state directory', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'opsctl-db-race-'))
+    const dir = makeTempDir('opsctl-db-race-')
     const [a, b] = await Promise.all([openDatabase({ stateDir: dir }), openDatabase({ stateDir: dir })])
     closers.push(a.close, b.close)
     expect(a.url).toBe(b.url)

@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { copyFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { listeningPort, nextSteps, pickRequest } from '../../src/demo/index.js'
+import { listeningPort } from '../../src/demo/service-process.js'
+import { nextSteps } from '../../src/demo/next-steps.js'
+import { pickRequest } from '../../src/demo/traffic.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
+import { makeTempDir } from '../helpers/temp.js'
 
 const DEV_BIN = fileURLToPath(new URL('../../bin/dev.js', import.meta.url))
 const databases: TestDatabase[] = []
@@ -30,7 +32,7 @@ interface RunningDemo {
 
 /** Starts `opsctl demo` like a user would and waits for the service URL it prints. */
 async function startDemo(env: NodeJS.ProcessEnv, options: { withFlags?: boolean } = {}): Promise<RunningDemo> {
-  const dir = mkdtempSync(join(tmpdir(), 'opsctl-demo-'))
+  const dir = makeTempDir('opsctl-demo-')
   writeFileSync(join(dir, 'opsctl.yaml'), '')
   if (options.withFlags) copyFileSync(fileURLToPath(new URL('../../flags.yaml', import.meta.url)), join(dir, 'flags.yaml'))
   const child = spawn(process.execPath, [DEV_BIN, 'demo', '--port', '0', '--scale', '0.02', '--traffic-rate', '20'], {
@@ -64,7 +66,9 @@ async function checkServiceAndStop(demo: RunningDemo): Promise<void> {
   const orders = (await (await fetch(`${demo.serviceUrl}/users/1/orders`)).json()) as { orders: Array<{ items: unknown[] }> }
   expect(orders.orders.length).toBeGreaterThan(0)
   expect(orders.orders.every((order) => order.items.length > 0)).toBe(true)
-  expect(await (await fetch(`${demo.serviceUrl}/metrics`)).text()).toMatch(/http_request_duration_seconds_bucket\{.*route="\/users\/:id\/orders"/)
+  expect(await (await fetch(`${demo.serviceUrl}/metrics`)).text()).toMatch(
+    /http_request_duration_seconds_bucket\{.*route="\/users\/:id\/orders"/,
+  )
 
   demo.child.kill('SIGINT')
   expect(await demo.exit).toBe(130)

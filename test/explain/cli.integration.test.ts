@@ -4,8 +4,7 @@
  * explain.integration.test.ts; here: exit codes, stdout/stderr, --json, --apply, stdin.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -14,6 +13,7 @@ import { runCli } from '../helpers/cli.js'
 import { SERVER_URL, createTestDatabase, isServerReachable, type TestDatabase } from '../helpers/database.js'
 import { requireOrSkip } from '../helpers/requirements.js'
 import { fixture, fixturePath } from './plan-builders.js'
+import { makeTempDir } from '../helpers/temp.js'
 
 const ITEMS_BY_SKU = 'SELECT id, order_id, product_id, sku, quantity, price_cents FROM items WHERE sku = $1 ORDER BY id'
 const serverAvailable = requireOrSkip(await isServerReachable(), 'no PostgreSQL server reachable for the db explain CLI tests')
@@ -35,7 +35,7 @@ describe.runIf(serverAvailable)('opsctl db explain and db plan-diff', () => {
     await seed(pool, { scale: 0.2 })
     hypopgAvailable = (await pool.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'hypopg'`)).rowCount === 1
     await pool.query(`CREATE ROLE ${role} LOGIN`)
-    cwd = mkdtempSync(join(tmpdir(), 'opsctl-explain-'))
+    cwd = makeTempDir('opsctl-explain-')
   })
 
   afterAll(async () => {
@@ -74,7 +74,12 @@ describe.runIf(serverAvailable)('opsctl db explain and db plan-diff', () => {
     requireOrSkip(hypopgAvailable, 'the hypopg extension is not available on the server (Debian: postgresql-15-hypopg)')
     const result = opsctl(['db', 'explain', ITEMS_BY_SKU, '--param', 'SKU-00042', '--apply'])
     expect(result.status).toBe(0)
-    expect(result.stdout.trim().split('\n').filter((line) => !line.startsWith('--'))).toEqual(['CREATE INDEX CONCURRENTLY items_sku_idx ON items (sku);'])
+    expect(
+      result.stdout
+        .trim()
+        .split('\n')
+        .filter((line) => !line.startsWith('--')),
+    ).toEqual(['CREATE INDEX CONCURRENTLY items_sku_idx ON items (sku);'])
     const indexes = await pool.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'items' ORDER BY 1`)
     expect(indexes.rows.map((row) => row.indexname)).toEqual(['items_order_id_idx', 'items_pkey'])
   })
@@ -131,11 +136,20 @@ describe.runIf(serverAvailable)('opsctl db explain and db plan-diff', () => {
     expect(result.status).toBe(1)
     expect(result.stdout).toContain('items: Bitmap Heap Scan using items_sku_idx → Seq Scan  (index no longer used)')
     expect(result.stdout).toContain('Regression:')
-    expect(result.stderr).toMatch(/^Plan regression: total cost rose/)
+    expect(result.stderr).toMatch(/^Failed: plan regression: total cost rose/)
   })
 
   it('compares a baseline plan file with the live statement', () => {
-    const result = opsctl(['db', 'plan-diff', '--baseline', fixturePath('items-by-sku-index-pg15.json'), ITEMS_BY_SKU, '--param', 'SKU-00042', '--json'])
+    const result = opsctl([
+      'db',
+      'plan-diff',
+      '--baseline',
+      fixturePath('items-by-sku-index-pg15.json'),
+      ITEMS_BY_SKU,
+      '--param',
+      'SKU-00042',
+      '--json',
+    ])
     expect(result.status).toBe(1)
     const diff = JSON.parse(result.stdout)
     expect(diff.after.label).toBe('live statement')

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { diffPlans, explainPlanText, findPlanIssues, type PlanModel } from '../../src/explain/index.js'
+import { diffPlans, findPlanIssues, type PlanModel } from '../../src/explain/index.js'
+import { explainPlanText } from '../../src/explain/explain.js'
 import { fixture, node, plan } from './plan-builders.js'
 
 const side = (label: string, model: PlanModel) => ({ label, plan: model, findings: findPlanIssues(model) })
@@ -9,7 +10,9 @@ const seqPlan = () => explainPlanText(fixture('items-by-sku-seqscan-pg15.json'),
 describe('plan diff', () => {
   it('flags an index scan that became a sequential scan, its cost and time, and the new finding', () => {
     const diff = diffPlans({ label: 'before', ...indexPlan() }, { label: 'after', ...seqPlan() })
-    expect(diff.accessChanges).toEqual([{ relation: 'items', before: ['Bitmap Heap Scan using items_sku_idx'], after: ['Seq Scan'], lostIndex: true }])
+    expect(diff.accessChanges).toEqual([
+      { relation: 'items', before: ['Bitmap Heap Scan using items_sku_idx'], after: ['Seq Scan'], lostIndex: true },
+    ])
     expect(diff.nodeTypeChanges).toEqual([{ path: '0.0', before: 'Bitmap Heap Scan on items', after: 'Seq Scan on items' }])
     expect(diff.costRatio).toBeGreaterThan(3)
     expect(diff.newFindings.map((finding) => finding.code)).toEqual(['seq-scan-filter'])
@@ -55,8 +58,12 @@ describe('plan diff', () => {
   })
 
   it('does not fail on a new info finding', () => {
-    const before = plan(node('Seq Scan', { rows: 10, relation: 'cold', 'Shared Hit Blocks': 9000, 'Shared Read Blocks': 0 }), { 'Execution Time': 5 })
-    const after = plan(node('Seq Scan', { rows: 10, relation: 'cold', 'Shared Hit Blocks': 0, 'Shared Read Blocks': 9000 }), { 'Execution Time': 5 })
+    const before = plan(node('Seq Scan', { rows: 10, relation: 'cold', 'Shared Hit Blocks': 9000, 'Shared Read Blocks': 0 }), {
+      'Execution Time': 5,
+    })
+    const after = plan(node('Seq Scan', { rows: 10, relation: 'cold', 'Shared Hit Blocks': 0, 'Shared Read Blocks': 9000 }), {
+      'Execution Time': 5,
+    })
     const diff = diffPlans(side('a', before), side('b', after))
     expect(diff.newFindings.map((finding) => [finding.code, finding.severity])).toEqual([['cold-cache', 'info']])
     expect(diff.regression).toBe(false)

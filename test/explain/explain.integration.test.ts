@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrate, seed } from '../../reference-service/src/index.js'
-import { explainStatement, parsePlanDocument, findPlanIssues, type ExplainReport, type Finding } from '../../src/explain/index.js'
+import { explainStatement, parsePlanDocument, findPlanIssues, type Finding } from '../../src/explain/index.js'
+import { type ExplainReport } from '../../src/explain/explain.js'
 import { SERVER_URL, createTestDatabase, isServerReachable, type TestDatabase } from '../helpers/database.js'
 import { requireOrSkip } from '../helpers/requirements.js'
 import { fixture } from './plan-builders.js'
@@ -48,7 +49,9 @@ describe.runIf(serverAvailable)('db explain on the real PostgreSQL', () => {
     pool = new pg.Pool({ connectionString: db.url, max: 2 })
     await migrate(pool)
     await seed(pool, { scale: 1 })
-    const { rows: shared } = await pool.query<{ bytes: string }>(`SELECT setting::bigint * 8192 AS bytes FROM pg_settings WHERE name = 'shared_buffers'`)
+    const { rows: shared } = await pool.query<{ bytes: string }>(
+      `SELECT setting::bigint * 8192 AS bytes FROM pg_settings WHERE name = 'shared_buffers'`,
+    )
     // A sequential scan of a table above shared_buffers / 4 goes through a small ring buffer,
     // so most of its blocks are reads on every run: that is the cold-cache finding.
     const coldBytes = Math.max(40e6, (Number(shared[0]!.bytes) / 4) * 1.3)
@@ -63,7 +66,9 @@ describe.runIf(serverAvailable)('db explain on the real PostgreSQL', () => {
       await setup.query(`INSERT INTO events SELECT g, 'rare' FROM generate_series(1, 50000) g`)
       await setup.query('SELECT pg_stat_force_next_flush()')
       // Correlated columns: a always equals b.
-      await setup.query(`CREATE TABLE pairs WITH (autovacuum_enabled = false) AS SELECT g % 100 AS a, g % 100 AS b FROM generate_series(1, 100000) g`)
+      await setup.query(
+        `CREATE TABLE pairs WITH (autovacuum_enabled = false) AS SELECT g % 100 AS a, g % 100 AS b FROM generate_series(1, 100000) g`,
+      )
       await setup.query('SELECT pg_stat_force_next_flush()')
       await setup.query('ANALYZE pairs')
       // Many heap pages for lossy bitmaps and filters after an index scan.
@@ -75,7 +80,9 @@ describe.runIf(serverAvailable)('db explain on the real PostgreSQL', () => {
       await setup.query(`INSERT INTO vis SELECT g, g FROM generate_series(1, 20000) g`)
       await setup.query('ANALYZE vis')
       if (coldRows > 0) {
-        await setup.query(`CREATE TABLE cold WITH (autovacuum_enabled = false) AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, ${coldRows}) g`)
+        await setup.query(
+          `CREATE TABLE cold WITH (autovacuum_enabled = false) AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, ${coldRows}) g`,
+        )
       }
       await setup.query('SELECT pg_stat_force_next_flush()')
       const hypopg = await setup.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'hypopg'`)
@@ -93,7 +100,10 @@ describe.runIf(serverAvailable)('db explain on the real PostgreSQL', () => {
     await db?.drop()
     if (db?.kind === 'server') {
       const admin = new pg.Client({ connectionString: SERVER_URL })
-      await admin.connect().then(() => admin.query(`DROP ROLE IF EXISTS ${role}`)).finally(() => admin.end())
+      await admin
+        .connect()
+        .then(() => admin.query(`DROP ROLE IF EXISTS ${role}`))
+        .finally(() => admin.end())
     }
   })
 
@@ -110,7 +120,11 @@ describe.runIf(serverAvailable)('db explain on the real PostgreSQL', () => {
       expect(advice.status).toBe('verified')
       expect(['installed', 'temporary']).toContain(advice.hypopg)
       const best = advice.suggestions[0]!
-      expect(best).toMatchObject({ table: 'items', columns: ['sku'], createStatement: 'CREATE INDEX CONCURRENTLY items_sku_idx ON items (sku);' })
+      expect(best).toMatchObject({
+        table: 'items',
+        columns: ['sku'],
+        createStatement: 'CREATE INDEX CONCURRENTLY items_sku_idx ON items (sku);',
+      })
       expect(best.costBefore).toBe(advice.baselineCost)
       expect(best.costBefore).toBeCloseTo(report.plan.totalCost, 0)
       expect(best.costAfter).toBeLessThan(best.costBefore * 0.5)
@@ -119,7 +133,9 @@ describe.runIf(serverAvailable)('db explain on the real PostgreSQL', () => {
       expect(best.estimatedSizeBytes).toBeGreaterThan(0)
 
       // Nothing left behind: no extension (when it was created for the occasion), no index.
-      const { rows } = await pool.query(`SELECT (SELECT count(*) FROM pg_extension WHERE extname = 'hypopg')::int AS ext, (SELECT count(*) FROM pg_indexes WHERE tablename = 'items')::int AS indexes`)
+      const { rows } = await pool.query(
+        `SELECT (SELECT count(*) FROM pg_extension WHERE extname = 'hypopg')::int AS ext, (SELECT count(*) FROM pg_indexes WHERE tablename = 'items')::int AS indexes`,
+      )
       if (advice.hypopg === 'temporary') expect(rows[0].ext).toBe(0)
       expect(rows[0].indexes).toBe(2)
       expect(JSON.stringify(report)).not.toContain(sku)
@@ -144,7 +160,9 @@ describe.runIf(serverAvailable)('db explain on the real PostgreSQL', () => {
       const settings = ['work_mem=64kB', 'max_parallel_workers_per_gather=0']
       const spill = finding(await explain('SELECT * FROM items ORDER BY sku, id', { settings }), 'sort-spill')
       expect(spill.evidence).toMatchObject({ sortMethod: 'external merge', workMem: '64kB' })
-      const again = await explain('SELECT * FROM items ORDER BY sku, id', { settings: [`work_mem=${spill.evidence.suggestedWorkMem}`, 'max_parallel_workers_per_gather=0'] })
+      const again = await explain('SELECT * FROM items ORDER BY sku, id', {
+        settings: [`work_mem=${spill.evidence.suggestedWorkMem}`, 'max_parallel_workers_per_gather=0'],
+      })
       expect(again.findings.map((item) => item.code)).not.toContain('sort-spill')
       expect(again.plan.nodes[0]!.sort?.spaceType).toBe('Memory')
     })
@@ -167,14 +185,18 @@ describe.runIf(serverAvailable)('db explain on the real PostgreSQL', () => {
     })
 
     it('lossy bitmap heap blocks with the minimum work_mem', async () => {
-      const report = await explain('SELECT * FROM spread WHERE a < 2', { settings: ['work_mem=64kB', 'enable_seqscan=off', 'enable_indexscan=off', 'max_parallel_workers_per_gather=0'] })
+      const report = await explain('SELECT * FROM spread WHERE a < 2', {
+        settings: ['work_mem=64kB', 'enable_seqscan=off', 'enable_indexscan=off', 'max_parallel_workers_per_gather=0'],
+      })
       const lossy = finding(report, 'lossy-bitmap')
       expect(lossy.evidence.lossyHeapBlocks).toBeGreaterThan(0)
       expect(lossy.evidence.rowsRemovedByIndexRecheck).toBeGreaterThan(0)
     })
 
     it('a filter after an index scan that discards most rows', async () => {
-      const report = await explain('SELECT * FROM spread WHERE a = 5 AND id % 10000 = 5', { settings: ['enable_bitmapscan=off', 'enable_seqscan=off', 'max_parallel_workers_per_gather=0'] })
+      const report = await explain('SELECT * FROM spread WHERE a = 5 AND id % 10000 = 5', {
+        settings: ['enable_bitmapscan=off', 'enable_seqscan=off', 'max_parallel_workers_per_gather=0'],
+      })
       const filtered = finding(report, 'index-filter')
       expect(filtered.evidence).toMatchObject({ rowsFetched: 3000, rowsRemovedByFilter: 3000 - 30 })
     })
@@ -188,7 +210,9 @@ describe.runIf(serverAvailable)('db explain on the real PostgreSQL', () => {
       if (coldRows === 0) {
         // shared_buffers is too large to build such a table quickly: use the plan captured from
         // PostgreSQL 15 (128MB shared_buffers, a 41MB table) instead.
-        expect(findPlanIssues(parsePlanDocument(fixture('cold-cache-pg15.json'), 'fixture')).map((item) => item.code)).toContain('cold-cache')
+        expect(findPlanIssues(parsePlanDocument(fixture('cold-cache-pg15.json'), 'fixture')).map((item) => item.code)).toContain(
+          'cold-cache',
+        )
         return
       }
       const report = await explain('SELECT count(*) FROM cold', { settings: ['max_parallel_workers_per_gather=0', 'track_io_timing=on'] })
@@ -217,13 +241,20 @@ describe.runIf(serverAvailable)('db explain on the real PostgreSQL', () => {
   })
 
   describe('safety', () => {
-    const snapshot = async () => (await pool.query(`SELECT count(*)::int AS rows, sum(quantity)::bigint AS quantity, md5(string_agg(id || ':' || quantity || ':' || sku, ',' ORDER BY id)) AS checksum FROM items`)).rows[0]
+    const snapshot = async () =>
+      (
+        await pool.query(
+          `SELECT count(*)::int AS rows, sum(quantity)::bigint AS quantity, md5(string_agg(id || ':' || quantity || ':' || sku, ',' ORDER BY id)) AS checksum FROM items`,
+        )
+      ).rows[0]
 
     it('explains UPDATE, DELETE and INSERT with ANALYZE and leaves the table unchanged', async () => {
       const before = await snapshot()
       const update = await explain('UPDATE items SET quantity = quantity + 1 WHERE id <= 5000')
       const remove = await explain('DELETE FROM items WHERE id <= 5000')
-      const insert = await explain(`INSERT INTO items (order_id, product_id, sku, quantity, price_cents) SELECT order_id, product_id, sku, quantity, price_cents FROM items WHERE id <= 100`)
+      const insert = await explain(
+        `INSERT INTO items (order_id, product_id, sku, quantity, price_cents) SELECT order_id, product_id, sku, quantity, price_cents FROM items WHERE id <= 100`,
+      )
       expect(update.plan.nodes[0]!.label).toBe('Update on items')
       expect(update.plan.analyzed).toBe(true)
       expect(remove.plan.nodes[0]!.label).toBe('Delete on items')
@@ -235,12 +266,19 @@ describe.runIf(serverAvailable)('db explain on the real PostgreSQL', () => {
 
     it('cancels a statement at the timeout (exit 4)', async () => {
       const result = await failure(explain('SELECT pg_sleep(5)', { timeoutMs: 100 }))
-      expect(result).toMatchObject({ exit: 4, message: expect.stringMatching(/The statement was cancelled: canceling statement due to statement timeout/) })
+      expect(result).toMatchObject({
+        exit: 4,
+        message: expect.stringMatching(/The statement was cancelled: canceling statement due to statement timeout/),
+      })
     })
 
     it('reports an error PostgreSQL raises with its position in the statement (exit 2)', async () => {
       const result = await failure(explain('SELECT id\nFROM nope WHERE id = 1'))
-      expect(result).toEqual({ exit: 2, message: 'PostgreSQL rejected the statement: relation "nope" does not exist at line 2, column 6\n  FROM nope WHERE id = 1\n       ^' })
+      expect(result).toEqual({
+        exit: 2,
+        message:
+          'PostgreSQL rejected the statement: relation "nope" does not exist at line 2, column 6\n  FROM nope WHERE id = 1\n       ^',
+      })
     })
 
     it('never prints parameter values, also in errors', async () => {
@@ -251,8 +289,14 @@ describe.runIf(serverAvailable)('db explain on the real PostgreSQL', () => {
 
     it('refuses missing parameters and settings outside the planner allow-list (exit 2)', async () => {
       expect(await failure(explain(ITEMS_BY_SKU))).toMatchObject({ exit: 2, message: 'The statement uses $1..$1 but no --param was given' })
-      expect(await failure(explain('SELECT 1', { settings: ['shared_preload_libraries=evil'] }))).toMatchObject({ exit: 2, message: expect.stringMatching(/not allowed: only planner settings/) })
-      expect(await failure(explain('SELECT 1', { settings: ['work_mem=banana'] }))).toMatchObject({ exit: 2, message: expect.stringMatching(/--set work_mem=banana: .*invalid value for parameter "work_mem"/) })
+      expect(await failure(explain('SELECT 1', { settings: ['shared_preload_libraries=evil'] }))).toMatchObject({
+        exit: 2,
+        message: expect.stringMatching(/not allowed: only planner settings/),
+      })
+      expect(await failure(explain('SELECT 1', { settings: ['work_mem=banana'] }))).toMatchObject({
+        exit: 2,
+        message: expect.stringMatching(/--set work_mem=banana: .*invalid value for parameter "work_mem"/),
+      })
     })
 
     it('reports an unreachable server as an environment problem (exit 3)', async () => {
@@ -275,7 +319,10 @@ describe.runIf(serverAvailable)('db explain on the real PostgreSQL', () => {
       const report = await explainStatement({ url: url.toString(), sql: ITEMS_BY_SKU, params: [sku] })
       expect(report.advice).toMatchObject({ status: 'unverified', hypopg: 'not-permitted', suggestions: [] })
       expect(report.advice!.message).toMatch(/may not create the extension/)
-      expect(report.advice!.unverified.map((candidate) => candidate.definition)).toEqual(['CREATE INDEX ON items (sku)', 'CREATE INDEX ON items (sku, id)'])
+      expect(report.advice!.unverified.map((candidate) => candidate.definition)).toEqual([
+        'CREATE INDEX ON items (sku)',
+        'CREATE INDEX ON items (sku, id)',
+      ])
     })
   })
 

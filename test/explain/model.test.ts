@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { parsePlanDocument, rowEstimate } from '../../src/explain/index.js'
+import { parsePlanDocument } from '../../src/explain/index.js'
+import { rowEstimate } from '../../src/explain/model.js'
 import { fixture, node, plan } from './plan-builders.js'
 
 describe('the plan model', () => {
-  it('takes each node\'s self time as its time minus its children\'s, times loops', () => {
+  it("takes each node's self time as its time minus its children's, times loops", () => {
     const model = plan(
       node('Nested Loop', { time: 50, rows: 1000 }, [
         node('Seq Scan', { time: 10, rows: 1000, relation: 'orders' }),
@@ -34,9 +35,12 @@ describe('the plan model', () => {
   })
 
   it('does not count the leader when parallel_leader_participation is off', () => {
-    const model = plan(node('Gather', { time: 40, 'Workers Launched': 2, 'Workers Planned': 2 }, [node('Seq Scan', { time: 30, loops: 2 })]), {
-      Settings: { parallel_leader_participation: 'off' },
-    })
+    const model = plan(
+      node('Gather', { time: 40, 'Workers Launched': 2, 'Workers Planned': 2 }, [node('Seq Scan', { time: 30, loops: 2 })]),
+      {
+        Settings: { parallel_leader_participation: 'off' },
+      },
+    )
     expect(model.nodes[1]!.processes).toBe(2)
     expect(model.nodes[1]!.inclusiveTime).toBeCloseTo(30)
   })
@@ -46,7 +50,7 @@ describe('the plan model', () => {
     expect(model.nodes[0]!.selfTime).toBe(0)
   })
 
-  it('keeps a CTE\'s time with the CTE\'s nodes, not again in the CTE Scan that pulls from it', () => {
+  it("keeps a CTE's time with the CTE's nodes, not again in the CTE Scan that pulls from it", () => {
     const model = plan(
       node('Hash Join', { time: 100 }, [
         node('Aggregate', { time: 80, subplan: 'CTE c', relationship: 'InitPlan' }, [node('Seq Scan', { time: 60, relation: 't' })]),
@@ -98,8 +102,13 @@ describe('the plan model', () => {
     expect(model.totalTime).toBeNull()
   })
 
-  it('splits buffers into the node\'s own blocks', () => {
-    const blocks = (hit: number, read: number) => ({ 'Shared Hit Blocks': hit, 'Shared Read Blocks': read, 'Temp Read Blocks': 0, 'Temp Written Blocks': 0 })
+  it("splits buffers into the node's own blocks", () => {
+    const blocks = (hit: number, read: number) => ({
+      'Shared Hit Blocks': hit,
+      'Shared Read Blocks': read,
+      'Temp Read Blocks': 0,
+      'Temp Written Blocks': 0,
+    })
     const model = plan(node('Sort', blocks(100, 50), [node('Seq Scan', blocks(90, 50))]))
     expect(model.nodes[0]!.selfBuffers).toMatchObject({ sharedHit: 10, sharedRead: 0 })
     expect(model.nodes[1]!.selfBuffers).toMatchObject({ sharedHit: 90, sharedRead: 50 })
@@ -107,14 +116,22 @@ describe('the plan model', () => {
 
   it('reads I/O timing under its PostgreSQL 13-16 and 17+ names', () => {
     const old = plan(node('Seq Scan', { 'I/O Read Time': 1.5, 'I/O Write Time': 0.5, 'Temp I/O Read Time': 2 }))
-    const current = plan(node('Seq Scan', { 'Shared I/O Read Time': 1, 'Local I/O Read Time': 0.5, 'Shared I/O Write Time': 0.5, 'Temp I/O Write Time': 3 }))
+    const current = plan(
+      node('Seq Scan', { 'Shared I/O Read Time': 1, 'Local I/O Read Time': 0.5, 'Shared I/O Write Time': 0.5, 'Temp I/O Write Time': 3 }),
+    )
     expect(old.nodes[0]!.io).toEqual({ readTime: 1.5, writeTime: 0.5, tempReadTime: 2, tempWriteTime: 0 })
     expect(current.nodes[0]!.io).toEqual({ readTime: 1.5, writeTime: 0.5, tempReadTime: 0, tempWriteTime: 3 })
   })
 
-  it('reads JIT timing, including PostgreSQL 17\'s nested Generation', () => {
+  it("reads JIT timing, including PostgreSQL 17's nested Generation", () => {
     const jit = (generation: unknown) =>
-      plan(node('Result'), { JIT: { Functions: 3, Options: { Inlining: true }, Timing: { Generation: generation, Inlining: 1, Optimization: 2, Emission: 3, Total: 10 } } } as never).jit
+      plan(node('Result'), {
+        JIT: {
+          Functions: 3,
+          Options: { Inlining: true },
+          Timing: { Generation: generation, Inlining: 1, Optimization: 2, Emission: 3, Total: 10 },
+        },
+      } as never).jit
     expect(jit(4)).toMatchObject({ functions: 3, generationTime: 4, totalTime: 10, options: { Inlining: true } })
     expect(jit({ Deform: 1, Total: 4 })).toMatchObject({ generationTime: 4 })
   })
@@ -124,7 +141,10 @@ describe('the plan model', () => {
       node('Aggregate', { Strategy: 'Hashed', 'Partial Mode': 'Finalize' }, [
         node('Hash Join', { join: 'Left' }, [
           node('Index Scan', { relation: 'items', alias: 'i', index: 'items_pkey', 'Scan Direction': 'Backward' }),
-          node('Nested Loop', { join: 'Anti' }, [node('Bitmap Index Scan', { index: 'orders_user_id_idx' }), node('ModifyTable', { Operation: 'Update', relation: 'users' })]),
+          node('Nested Loop', { join: 'Anti' }, [
+            node('Bitmap Index Scan', { index: 'orders_user_id_idx' }),
+            node('ModifyTable', { Operation: 'Update', relation: 'users' }),
+          ]),
         ]),
       ]),
     ).nodes.map((n) => n.label)

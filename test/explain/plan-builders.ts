@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { buildPlanModel, findPlanIssues, type Finding, type FindingContext, type JsonObject, type JsonValue, type PlanModel } from '../../src/explain/index.js'
+import type { JsonObject, JsonValue } from '../../src/core/index.js'
+import { findPlanIssues, type Finding, type PlanModel } from '../../src/explain/index.js'
+import { buildPlanModel } from '../../src/explain/model.js'
+import { type FindingContext } from '../../src/explain/findings.js'
 
 /** Small builders of EXPLAIN JSON nodes, so each test states only the numbers it is about. */
 export interface NodeSpec {

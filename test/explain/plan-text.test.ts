@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { parsePlanDocument, parseTextPlan, type PlanModel } from '../../src/explain/index.js'
+import { parsePlanDocument, type PlanModel } from '../../src/explain/index.js'
+import { parseTextPlan } from '../../src/explain/plan-text.js'
 import { fixture } from './plan-builders.js'
 
 /** What must agree between the JSON and the text format of the same plan (times differ run to run). */
@@ -52,7 +53,13 @@ describe('the text-format plan parser', () => {
       'SubPlan 5',
     ])
     expect(model.nodes.find((n) => n.hashAgg)!.hashAgg).toEqual({ batches: 5, peakMemoryKb: 161, diskUsageKb: 2904 })
-    expect(model.nodes.find((n) => n.nodeType === 'Hash')!.hash).toEqual({ buckets: 1024, originalBuckets: 1024, batches: 1, originalBatches: 1, peakMemoryKb: 44 })
+    expect(model.nodes.find((n) => n.nodeType === 'Hash')!.hash).toEqual({
+      buckets: 1024,
+      originalBuckets: 1024,
+      batches: 1,
+      originalBatches: 1,
+      peakMemoryKb: 44,
+    })
     expect(model.nodes.filter((n) => n.heapFetches !== null).map((n) => n.heapFetches)).toEqual([1, 50])
   })
 
@@ -92,9 +99,17 @@ describe('the text-format plan parser', () => {
     ].join('\n')
     const model = parsePlanDocument(text, 'inline')
     expect(model.nodes.map((n) => n.executed)).toEqual([true, true, false, false])
-    expect(model.jit).toMatchObject({ functions: 4, generationTime: 0.29, totalTime: 3.79, options: { Inlining: false, Expressions: true } })
+    expect(model.jit).toMatchObject({
+      functions: 4,
+      generationTime: 0.29,
+      totalTime: 3.79,
+      options: { Inlining: false, Expressions: true },
+    })
     expect(model.triggers).toEqual([{ name: 'for constraint items_order_id_fkey', relation: null, time: 1.5, calls: 10 }])
-    const estimated = parsePlanDocument('Seq Scan on items  (cost=0.00..1997.93 rows=277 width=30)\n  Filter: (sku = \'x\'::text)\n', 'estimated')
+    const estimated = parsePlanDocument(
+      "Seq Scan on items  (cost=0.00..1997.93 rows=277 width=30)\n  Filter: (sku = 'x'::text)\n",
+      'estimated',
+    )
     expect(estimated.analyzed).toBe(false)
     expect(estimated.nodes[0]).toMatchObject({ label: 'Seq Scan on items', totalCost: 1997.93, planRows: 277, filter: "(sku = 'x'::text)" })
   })
@@ -108,7 +123,12 @@ describe('the text-format plan parser', () => {
 describe('reading a plan document', () => {
   it('accepts psql\'s aligned output of a JSON plan (header, "+" continuations, row count)', () => {
     const json = fixture('items-by-sku-seqscan-pg15.json').trim().split('\n')
-    const aligned = ['                QUERY PLAN', '------------------------------------------', ...json.map((line) => ` ${line}+`), '(1 row)'].join('\n')
+    const aligned = [
+      '                QUERY PLAN',
+      '------------------------------------------',
+      ...json.map((line) => ` ${line}+`),
+      '(1 row)',
+    ].join('\n')
     expect(parsePlanDocument(aligned, 'aligned').nodes.map((n) => n.label)).toEqual(['Sort', 'Seq Scan on items'])
   })
 
@@ -118,9 +138,21 @@ describe('reading a plan document', () => {
   })
 
   it.each([
-    ['a truncated JSON plan', '[\n  {\n    "Plan": {\n      "Node Type": "Se', /Cannot read plan plans\/x: truncated JSON, unterminated string at line 4, column 20/],
-    ['a JSON plan cut after a value', truncateAfterComma(fixture('items-by-sku-seqscan-pg15.json'), 300), /truncated JSON, unexpected end of input, expected a key in quotes at line 12, column 35/],
-    ['a corrupt JSON plan', '[\n  {\n    "Plan": {\n      "Node Type": "Sort",,\n', /Cannot read plan plans\/x: .*expected a key in quotes at line 4, column 27/],
+    [
+      'a truncated JSON plan',
+      '[\n  {\n    "Plan": {\n      "Node Type": "Se',
+      /Cannot read plan plans\/x: truncated JSON, unterminated string at line 4, column 20/,
+    ],
+    [
+      'a JSON plan cut after a value',
+      truncateAfterComma(fixture('items-by-sku-seqscan-pg15.json'), 300),
+      /truncated JSON, unexpected end of input, expected a key in quotes at line 12, column 35/,
+    ],
+    [
+      'a corrupt JSON plan',
+      '[\n  {\n    "Plan": {\n      "Node Type": "Sort",,\n',
+      /Cannot read plan plans\/x: .*expected a key in quotes at line 4, column 27/,
+    ],
     ['JSON without a plan', '{"rows": []}', /valid JSON, but no EXPLAIN "Plan" object/],
     ['an empty file', '  \n', /it is empty/],
     ['prose', 'hello, this is not a plan', /neither EXPLAIN JSON nor a text-format plan/],

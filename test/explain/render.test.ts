@@ -2,16 +2,15 @@ import { describe, expect, it } from 'vitest'
 import { palette, stripAnsi } from '../../src/core/index.js'
 import {
   diffPlans,
-  explainPlanText,
-  redactParameterValues,
   renderApplyStatements,
   renderExplainMarkdown,
   renderExplainReport,
   renderPlanDiff,
   renderPlanDiffMarkdown,
-  scrubParameterValues,
-  type ExplainReport,
 } from '../../src/explain/index.js'
+import { type ExplainReport } from '../../src/explain/explain.js'
+import { explainPlanText } from '../../src/explain/explain.js'
+import { redactParameterValues, scrubParameterValues } from '../../src/explain/scrub.js'
 import { fixture } from './plan-builders.js'
 
 const report = () => explainPlanText(fixture('items-by-sku-seqscan-pg15.json'), 'plans/items.json')
@@ -36,7 +35,10 @@ describe('rendering', () => {
   })
 
   it('shows cost shares instead of times for a plan that did not run', () => {
-    const estimated = explainPlanText('Sort  (cost=2000.00..2001.00 rows=277 width=30)\n  ->  Seq Scan on items  (cost=0.00..1997.93 rows=277 width=30)\n', 'estimated.txt')
+    const estimated = explainPlanText(
+      'Sort  (cost=2000.00..2001.00 rows=277 width=30)\n  ->  Seq Scan on items  (cost=0.00..1997.93 rows=277 width=30)\n',
+      'estimated.txt',
+    )
     const text = renderExplainReport(estimated, palette(false))
     expect(text).toContain('estimated (not run)')
     expect(text).toMatch(/c 1998\s+100%/)
@@ -83,7 +85,9 @@ describe('rendering', () => {
       '-- equality on sku: planner cost 1997.93 -> 565.75 (-71.7%)',
       'CREATE INDEX CONCURRENTLY items_sku_idx ON items (sku);',
     ])
-    expect(renderExplainReport(withAdvice, palette(false))).toContain('+ items (sku)  cost 1997.93 → 565.75 (-71.7%) · ~3.4MB · equality on sku')
+    expect(renderExplainReport(withAdvice, palette(false))).toContain(
+      '+ items (sku)  cost 1997.93 → 565.75 (-71.7%) · ~3.4MB · equality on sku',
+    )
     expect(renderApplyStatements(report())).toMatch(/^-- No index advice/)
   })
 
@@ -102,14 +106,24 @@ describe('rendering', () => {
 describe('parameter values', () => {
   it('are put back as $n in the plan', () => {
     const scrubbed = scrubParameterValues(
-      { Filter: "((sku = 'SKU-0042'::text) AND (quantity > 12345) AND (note = 'it''s'))", 'Index Cond': '(id = 123456)', 'Relation Name': '12345' },
+      {
+        Filter: "((sku = 'SKU-0042'::text) AND (quantity > 12345) AND (note = 'it''s'))",
+        'Index Cond': '(id = 123456)',
+        'Relation Name': '12345',
+      },
       ['SKU-0042', '12345', "it's", '123456'],
     )
-    expect(scrubbed).toEqual({ Filter: '((sku = $1::text) AND (quantity > $2) AND (note = $3))', 'Index Cond': '(id = $4)', 'Relation Name': '12345' })
+    expect(scrubbed).toEqual({
+      Filter: '((sku = $1::text) AND (quantity > $2) AND (note = $3))',
+      'Index Cond': '(id = $4)',
+      'Relation Name': '12345',
+    })
   })
 
   it('are redacted from error messages', () => {
-    expect(redactParameterValues('invalid input syntax for type integer: "secret-sku"', ['secret-sku'])).toBe('invalid input syntax for type integer: "***"')
+    expect(redactParameterValues('invalid input syntax for type integer: "secret-sku"', ['secret-sku'])).toBe(
+      'invalid input syntax for type integer: "***"',
+    )
     expect(redactParameterValues('value "7" out of range at line 7', ['7'])).toBe('value "***" out of range at line 7')
   })
 })

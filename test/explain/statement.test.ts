@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { checkStatement, coveredByIndex, indexCandidates, type TableRef } from '../../src/explain/index.js'
+import { checkStatement } from '../../src/explain/statement.js'
+import { coveredByIndex, indexCandidates, type TableRef } from '../../src/explain/candidates.js'
 
 async function refusal(sql: string): Promise<{ message: string; exit: number }> {
   try {
@@ -32,7 +33,10 @@ describe('checking the statement before it runs', () => {
   })
 
   it('refuses several statements (exit 2)', async () => {
-    expect(await refusal('SELECT 1; DELETE FROM items')).toEqual({ message: 'Got 2 statements; opsctl explains exactly one at a time', exit: 2 })
+    expect(await refusal('SELECT 1; DELETE FROM items')).toEqual({
+      message: 'Got 2 statements; opsctl explains exactly one at a time',
+      exit: 2,
+    })
   })
 
   it('reports a syntax error with its line, column and a caret', async () => {
@@ -72,9 +76,10 @@ describe('index candidates from the parse tree', () => {
     const { tree } = await checkStatement(sql)
     return indexCandidates(tree, { columnsOf: (table: TableRef) => columns[table.name] })
   }
-  const definitions = async (sql: string, columns: Record<string, string[]> = {}) => (await candidates(sql, columns)).candidates.map((c) => c.definition)
+  const definitions = async (sql: string, columns: Record<string, string[]> = {}) =>
+    (await candidates(sql, columns)).candidates.map((c) => c.definition)
 
-  it('proposes the filter column of the reference service\'s /items?sku= query, then with its ORDER BY', async () => {
+  it("proposes the filter column of the reference service's /items?sku= query, then with its ORDER BY", async () => {
     const result = await candidates('SELECT id, order_id, product_id, sku, quantity, price_cents FROM items WHERE sku = $1 ORDER BY id')
     expect(result.candidates.map((c) => [c.definition, c.reason])).toEqual([
       ['CREATE INDEX ON items (sku)', 'equality on sku'],
@@ -84,7 +89,9 @@ describe('index candidates from the parse tree', () => {
   })
 
   it('resolves aliases and proposes join columns on both sides', async () => {
-    expect(await definitions("SELECT i.id FROM items i JOIN orders o ON o.id = i.order_id WHERE o.status = 'placed' AND i.quantity > 3")).toEqual([
+    expect(
+      await definitions("SELECT i.id FROM items i JOIN orders o ON o.id = i.order_id WHERE o.status = 'placed' AND i.quantity > 3"),
+    ).toEqual([
       'CREATE INDEX ON orders (status)',
       'CREATE INDEX ON orders (id)',
       'CREATE INDEX ON items (quantity)',
@@ -115,17 +122,26 @@ describe('index candidates from the parse tree', () => {
   })
 
   it('understands IN, = ANY, DESC sorts and ignores OR branches', async () => {
-    expect(await definitions('SELECT * FROM items WHERE order_id = ANY($1) ORDER BY id DESC')).toEqual(['CREATE INDEX ON items (order_id)', 'CREATE INDEX ON items (order_id, id DESC)'])
+    expect(await definitions('SELECT * FROM items WHERE order_id = ANY($1) ORDER BY id DESC')).toEqual([
+      'CREATE INDEX ON items (order_id)',
+      'CREATE INDEX ON items (order_id, id DESC)',
+    ])
     expect(await definitions('SELECT * FROM items WHERE sku IN ($1, $2)')).toEqual(['CREATE INDEX ON items (sku)'])
     expect(await definitions('SELECT * FROM items WHERE sku = $1 OR quantity = 2')).toEqual([])
-    expect(await definitions('SELECT sku, count(*) FROM items WHERE order_id = $1 GROUP BY sku ORDER BY 2')).toEqual(['CREATE INDEX ON items (order_id)'])
+    expect(await definitions('SELECT sku, count(*) FROM items WHERE order_id = $1 GROUP BY sku ORDER BY 2')).toEqual([
+      'CREATE INDEX ON items (order_id)',
+    ])
     expect(await definitions('SELECT g FROM generate_series(1, 10) g ORDER BY 1')).toEqual([])
   })
 
   it('follows subqueries, correlated references and CTEs', async () => {
     const sql = `WITH recent AS (SELECT * FROM orders WHERE created_at > now() - interval '1 day')
       SELECT * FROM recent r WHERE EXISTS (SELECT 1 FROM items i WHERE i.order_id = r.id AND i.sku = $1)`
-    expect(await definitions(sql)).toEqual(['CREATE INDEX ON orders (created_at)', 'CREATE INDEX ON items (sku)', 'CREATE INDEX ON items (order_id)'])
+    expect(await definitions(sql)).toEqual([
+      'CREATE INDEX ON orders (created_at)',
+      'CREATE INDEX ON items (sku)',
+      'CREATE INDEX ON items (order_id)',
+    ])
   })
 
   it('reads UPDATE and DELETE targets, and self-joins', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { parseFlagsText, planKill, planRollout, planSetEnabled } from '../../src/flags/index.js'
+import { planKill, planRollout, planSetEnabled } from '../../src/flags/edit.js'
+import { parseFlagsText } from '../../src/flags/flags-file.js'
 import { SAMPLE_FLAGS, errorOf, loaded } from './fixtures.js'
 
 /** The lines that differ between two texts of the same length in lines. */
@@ -13,13 +14,24 @@ function changedLines(before: string, after: string): Array<[string, string]> {
 describe('changes to flags.yaml keep its comments and layout', () => {
   it('disable changes one word on one line, comment included', () => {
     const edit = planSetEnabled(loaded(), 'orders.eager-loading', 'development', false)
-    expect(changedLines(SAMPLE_FLAGS, edit.text)).toEqual([['        enabled: true # on while we test it', '        enabled: false # on while we test it']])
-    expect(edit.change).toMatchObject({ flag: 'orders.eager-loading', change: 'disabled', environment: 'development', from: true, to: false, changed: true })
+    expect(changedLines(SAMPLE_FLAGS, edit.text)).toEqual([
+      ['        enabled: true # on while we test it', '        enabled: false # on while we test it'],
+    ])
+    expect(edit.change).toMatchObject({
+      flag: 'orders.eager-loading',
+      change: 'disabled',
+      environment: 'development',
+      from: true,
+      to: false,
+      changed: true,
+    })
   })
 
   it('rollout changes the percentage where it is, in the style it was written (25% stays a percentage, 50 a number)', () => {
     const percent = planRollout(loaded(), 'orders.eager-loading', 'production', 25)
-    expect(changedLines(SAMPLE_FLAGS, percent.text)).toEqual([['            rollout: 10%   # start small', '            rollout: 25%   # start small']])
+    expect(changedLines(SAMPLE_FLAGS, percent.text)).toEqual([
+      ['            rollout: 10%   # start small', '            rollout: 25%   # start small'],
+    ])
     expect(percent.change).toMatchObject({ change: 'rollout', from: 10, to: 25 })
     expect(percent.change.notes).toEqual(['orders.eager-loading is disabled in production: the rollout takes effect once it is enabled'])
     const number = planRollout(loaded(), 'checkout.new-flow', 'production', 5)
@@ -27,13 +39,21 @@ describe('changes to flags.yaml keep its comments and layout', () => {
   })
 
   it('kill turns every environment off in one text, and only the enabled lines change', () => {
-    const both = SAMPLE_FLAGS.replace('        enabled: false\n        strategies:\n          - name: flexibleRollout\n            rollout: 10%', '        enabled: true\n        strategies:\n          - name: flexibleRollout\n            rollout: 10%')
+    const both = SAMPLE_FLAGS.replace(
+      '        enabled: false\n        strategies:\n          - name: flexibleRollout\n            rollout: 10%',
+      '        enabled: true\n        strategies:\n          - name: flexibleRollout\n            rollout: 10%',
+    )
     const edit = planKill(loaded(both), 'orders.eager-loading')
     expect(changedLines(both, edit.text)).toEqual([
       ['        enabled: true # on while we test it', '        enabled: false # on while we test it'],
       ['        enabled: true', '        enabled: false'],
     ])
-    expect(edit.change).toMatchObject({ change: 'killed', from: { development: true, production: true }, to: { development: false, production: false }, changed: true })
+    expect(edit.change).toMatchObject({
+      change: 'killed',
+      from: { development: true, production: true },
+      to: { development: false, production: false },
+      changed: true,
+    })
   })
 
   it('kill of a flag that is already off changes nothing and says so', () => {
@@ -46,15 +66,31 @@ describe('changes to flags.yaml keep its comments and layout', () => {
     const edit = planSetEnabled(loaded(), 'checkout.new-flow', 'development', true)
     expect(edit.text).toContain('    environments:\n      production:\n')
     expect(edit.text).toMatch(/ {6}development:\n {8}enabled: true\n/)
-    for (const comment of ['# Flags of the shop.', '# The N+1 fix.', '# on while we test it', '# start small']) expect(edit.text).toContain(comment)
-    expect(parseFlagsText(edit.text, 'flags.yaml').flags.flags['checkout.new-flow']!.environments.development).toEqual({ enabled: true, strategies: [], variants: [] })
+    for (const comment of ['# Flags of the shop.', '# The N+1 fix.', '# on while we test it', '# start small'])
+      expect(edit.text).toContain(comment)
+    expect(parseFlagsText(edit.text, 'flags.yaml').flags.flags['checkout.new-flow']!.environments.development).toEqual({
+      enabled: true,
+      strategies: [],
+      variants: [],
+      variantsAsWritten: false,
+    })
     expect(edit.change.notes[0]).toContain('on for everyone there')
   })
 
   it('a rollout where there is none yet replaces the default strategy and keeps targeted ones', () => {
     const edit = planRollout(loaded(), 'orders.eager-loading', 'development', 30)
     const development = parseFlagsText(edit.text, 'flags.yaml').flags.flags['orders.eager-loading']!.environments.development!
-    expect(development.strategies).toEqual([{ name: 'flexibleRollout', rollout: 30, stickiness: 'default', constraints: [], variants: [] }])
+    expect(development.strategies).toEqual([
+      {
+        name: 'flexibleRollout',
+        rollout: 30,
+        stickiness: 'default',
+        constraints: [],
+        segments: [],
+        variants: [],
+        variantsAsWritten: false,
+      },
+    ])
     expect(edit.change).toMatchObject({ from: 100, to: 30 })
     // Everything before the new lines is as it was.
     expect(edit.text.startsWith(SAMPLE_FLAGS.slice(0, SAMPLE_FLAGS.indexOf('      production:\n        enabled: false')))).toBe(true)
@@ -90,12 +126,19 @@ describe('changes to flags.yaml keep its comments and layout', () => {
       message: 'No flag "orders.eager-loadin" in flags.yaml (did you mean "orders.eager-loading"?)',
       exit: 2,
     })
-    expect(errorOf(() => planSetEnabled(loaded(), 'orders.eager-loading', 'staging', true)).message).toContain('Unknown environment "staging" (flags.yaml declares development, production)')
+    expect(errorOf(() => planSetEnabled(loaded(), 'orders.eager-loading', 'staging', true)).message).toContain(
+      'Unknown environment "staging" (flags.yaml declares development, production)',
+    )
     expect(errorOf(() => planRollout(loaded(), 'orders.eager-loading', 'production', 140)).exit).toBe(2)
   })
 
   it('refuses to pick one of two rollouts', () => {
-    const two = SAMPLE_FLAGS.replace('            stickiness: userId\n', '            stickiness: userId\n          - name: flexibleRollout\n            rollout: 5%\n')
-    expect(errorOf(() => planRollout(loaded(two), 'orders.eager-loading', 'production', 20)).message).toContain('2 flexibleRollout strategies in production')
+    const two = SAMPLE_FLAGS.replace(
+      '            stickiness: userId\n',
+      '            stickiness: userId\n          - name: flexibleRollout\n            rollout: 5%\n',
+    )
+    expect(errorOf(() => planRollout(loaded(two), 'orders.eager-loading', 'production', 20)).message).toContain(
+      '2 flexibleRollout strategies in production',
+    )
   })
 })

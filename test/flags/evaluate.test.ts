@@ -1,6 +1,8 @@
 import { Unleash } from 'unleash-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { compareSemVer, evaluateFeature, parseSemVer, toClientFeatures, type ClientFeature, type EvaluationContext } from '../../src/flags/index.js'
+import { toClientFeatures, type ClientFeature } from '../../src/flags/client-api.js'
+import { evaluateFeature, type EvaluationContext } from '../../src/flags/evaluate.js'
+import { compareSemVer, parseSemVer } from '../../src/flags/semver.js'
 import { loaded } from './fixtures.js'
 
 const NOW = new Date('2026-06-15T12:00:00Z')
@@ -33,7 +35,19 @@ ${[
   .flatMap(([operator, value], index) =>
     [false, true].flatMap((inverted) =>
       [false, true].map((caseInsensitive) => {
-        const field = operator!.startsWith('NUM') ? 'count' : operator!.startsWith('DATE') ? 'currentTime' : operator!.startsWith('SEMVER') ? 'version' : operator === 'IN_CIDR' ? 'remoteAddress' : operator === 'REGEX' ? 'userId' : index % 2 ? 'region' : 'appName'
+        const field = operator!.startsWith('NUM')
+          ? 'count'
+          : operator!.startsWith('DATE')
+            ? 'currentTime'
+            : operator!.startsWith('SEMVER')
+              ? 'version'
+              : operator === 'IN_CIDR'
+                ? 'remoteAddress'
+                : operator === 'REGEX'
+                  ? 'userId'
+                  : index % 2
+                    ? 'region'
+                    : 'appName'
         return `  op.${operator!.toLowerCase()}.${inverted ? 'inv' : 'pos'}.${caseInsensitive ? 'ci' : 'cs'}:
     type: release
     description: d
@@ -128,8 +142,32 @@ ${[
 function contexts(): EvaluationContext[] {
   const apps = ['web', 'WEB', 'ios', 'android', 'Store', 'stock']
   const regions = ['eu-west', 'us-east', 'ap-south-EU', 'holland', 'HOLy']
-  const versions = ['1.2.3', '1.2.3-beta.10', '1.2.3-beta.2', '1.10.0', '2.0.0', '2.0.0-rc.1', 'v1.2.3', '1.2', 'banana', '1.2.3-rc.1', '1.2.3+build.5', '0.9.9']
-  const addresses = ['10.1.2.3', '192.168.1.7', '192.168.1.8', '172.20.0.1', '8.8.8.8', '2001:db8::1', '2001:db8:0:0::ff', '2001:db9::1', '::ffff:10.0.0.1', 'not-an-ip']
+  const versions = [
+    '1.2.3',
+    '1.2.3-beta.10',
+    '1.2.3-beta.2',
+    '1.10.0',
+    '2.0.0',
+    '2.0.0-rc.1',
+    'v1.2.3',
+    '1.2',
+    'banana',
+    '1.2.3-rc.1',
+    '1.2.3+build.5',
+    '0.9.9',
+  ]
+  const addresses = [
+    '10.1.2.3',
+    '192.168.1.7',
+    '192.168.1.8',
+    '172.20.0.1',
+    '8.8.8.8',
+    '2001:db8::1',
+    '2001:db8:0:0::ff',
+    '2001:db9::1',
+    '::ffff:10.0.0.1',
+    'not-an-ip',
+  ]
   const counts = ['1', '2', '3', '3.0', '4', 'x', '-1', '']
   const times = ['2026-05-31T23:59:59Z', '2026-06-10T00:00:00Z', '2026-06-25T00:00:00Z']
   return Array.from({ length: 200 }, (_, i) => ({
@@ -138,7 +176,12 @@ function contexts(): EvaluationContext[] {
     appName: apps[i % apps.length]!,
     remoteAddress: addresses[i % addresses.length]!,
     currentTime: times[i % times.length]!,
-    properties: { region: regions[i % regions.length]!, version: versions[i % versions.length]!, count: counts[i % counts.length]!, tenant: `tenant-${i % 37}` },
+    properties: {
+      region: regions[i % regions.length]!,
+      version: versions[i % versions.length]!,
+      count: counts[i % counts.length]!,
+      tenant: `tenant-${i % 37}`,
+    },
   }))
 }
 
@@ -173,7 +216,12 @@ describe('evaluateFeature agrees with unleash-client 6', () => {
         const mine = evaluateFeature(feature, full, options)
         const sdkEnabled = sdk.isEnabled(feature.name, context as never)
         const theirs = sdk.getVariant(feature.name, context as never)
-        const theirVariant = { name: theirs.name, enabled: theirs.enabled, ...(theirs.payload ? { payload: theirs.payload } : {}), feature_enabled: theirs.feature_enabled }
+        const theirVariant = {
+          name: theirs.name,
+          enabled: theirs.enabled,
+          ...(theirs.payload ? { payload: theirs.payload } : {}),
+          feature_enabled: theirs.feature_enabled,
+        }
         if (mine.enabled !== sdkEnabled || JSON.stringify(mine.variant) !== JSON.stringify(theirVariant)) {
           mismatches.push({ flag: feature.name, context, mine, theirs: { enabled: sdkEnabled, variant: theirVariant } })
         }
@@ -191,7 +239,9 @@ describe('evaluateFeature agrees with unleash-client 6', () => {
 describe('constraints, read like the Unleash docs', () => {
   const feature = (constraint: string): ClientFeature =>
     toClientFeatures(
-      loaded(`environments: [p]\nflags:\n  f:\n    type: release\n    description: d\n    owner: o\n    created: 2026-01-01\n    environments:\n      p:\n        enabled: true\n        strategies:\n          - name: default\n            constraints: [${constraint}]\n`).flags,
+      loaded(
+        `environments: [p]\nflags:\n  f:\n    type: release\n    description: d\n    owner: o\n    created: 2026-01-01\n    environments:\n      p:\n        enabled: true\n        strategies:\n          - name: default\n            constraints: [${constraint}]\n`,
+      ).flags,
       'p',
     )[0]!
   const on = (constraint: string, context: EvaluationContext) => evaluateFeature(feature(constraint), context, options).enabled
@@ -220,7 +270,20 @@ describe('constraints, read like the Unleash docs', () => {
 })
 
 describe('semantic versions', () => {
-  const order = ['0.9.9', '1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0', '1.2.0', '1.10.0', '2.0.0']
+  const order = [
+    '0.9.9',
+    '1.0.0-alpha',
+    '1.0.0-alpha.1',
+    '1.0.0-alpha.beta',
+    '1.0.0-beta',
+    '1.0.0-beta.2',
+    '1.0.0-beta.11',
+    '1.0.0-rc.1',
+    '1.0.0',
+    '1.2.0',
+    '1.10.0',
+    '2.0.0',
+  ]
   it('orders versions as SemVer 2.0.0 does, prereleases included', () => {
     for (let i = 0; i + 1 < order.length; i++) expect(compareSemVer(parseSemVer(order[i]!)!, parseSemVer(order[i + 1]!)!)).toBe(-1)
     expect(compareSemVer(parseSemVer('1.2.3+a')!, parseSemVer('1.2.3+b')!)).toBe(0)

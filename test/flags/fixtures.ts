@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseFlagsText, type LoadedFlags } from '../../src/flags/index.js'
+import { parseFlagsText, type LoadedFlags } from '../../src/flags/flags-file.js'
 
 /** A flags.yaml with a comment on every level, the way people write them. */
 export const SAMPLE_FLAGS = `# Flags of the shop.

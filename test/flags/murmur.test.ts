@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { murmurHash3x86, normalizedValue } from '../../src/flags/index.js'
+import { murmurHash3x86, normalizedValue } from '../../src/flags/murmur.js'
 
 // Vectors computed with murmurhash3js, the package Unleash's Node SDK and server hash with.
 describe('murmurHash3x86', () => {

@@ -4,8 +4,9 @@ import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../reference-service/src/index.js'
 import { unleashFlagProvider, type FlagProvider } from '../../reference-service/src/flags.js'
-import { startFlagServer, type FlagServer } from '../../src/flags/index.js'
-import { openJournalAt, type JournalEvent } from '../../src/journal/index.js'
+import { startFlagServer, type FlagServer } from '../../src/flags/server.js'
+import { type JournalEvent } from '../../src/journal/index.js'
+import { openJournalAt } from '../../src/journal/open.js'
 import { runCli } from '../helpers/cli.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
 import { recordingPool, seededPool, startServerProcess } from '../reference-service/support.js'
@@ -48,7 +49,9 @@ afterAll(async () => {
 
 /** A user with several orders, so that N+1 and batched differ. */
 async function userWithOrders(): Promise<{ userId: number; orders: number }> {
-  const { rows } = await seeded.query<{ user_id: number; orders: number }>('SELECT user_id, count(*)::int AS orders FROM orders GROUP BY user_id HAVING count(*) >= 3 ORDER BY user_id LIMIT 1')
+  const { rows } = await seeded.query<{ user_id: number; orders: number }>(
+    'SELECT user_id, count(*)::int AS orders FROM orders GROUP BY user_id HAVING count(*) >= 3 ORDER BY user_id LIMIT 1',
+  )
   return { userId: rows[0]!.user_id, orders: rows[0]!.orders }
 }
 
@@ -66,7 +69,12 @@ describe('the reference service with unleash-client against flags serve', () => 
   let recording: ReturnType<typeof recordingPool>
 
   beforeAll(async () => {
-    provider = await unleashFlagProvider({ url: server.url, token: server.tokens.client.development!, refreshIntervalMs: 200, metricsIntervalMs: 60_000 })
+    provider = await unleashFlagProvider({
+      url: server.url,
+      token: server.tokens.client.development!,
+      refreshIntervalMs: 200,
+      metricsIntervalMs: 60_000,
+    })
     recording = recordingPool(database.url)
     app = buildApp({ pool: recording.pool, flags: provider, version: 'test' })
   })
@@ -91,7 +99,10 @@ describe('the reference service with unleash-client against flags serve', () => 
     expect(provider.isEnabled('orders.eager-loading', { userId: String(userId) })).toBe(true)
     expect(await itemsQueries(userId)).toEqual({ batched: 1, perOrder: 0 })
 
-    const cli = runCli(['flags', 'disable', 'orders.eager-loading', '--env', 'development', '--file', project.file, '--reason', 'verify the N+1 path'], { cwd: project.dir })
+    const cli = runCli(
+      ['flags', 'disable', 'orders.eager-loading', '--env', 'development', '--file', project.file, '--reason', 'verify the N+1 path'],
+      { cwd: project.dir },
+    )
     expect(cli.stderr).toBe('')
     expect(cli.status).toBe(0)
     expect(cli.stdout).toContain('orders.eager-loading: disabled in development')
@@ -114,8 +125,24 @@ describe('the reference service with unleash-client against flags serve', () => 
       await journal.close()
     }
     expect(events.map((event) => [event.kind, event.subject, event.data])).toEqual([
-      ['flag.changed', 'orders.eager-loading', { flag: 'orders.eager-loading', change: 'disabled', environment: 'development', from: true, to: false, reason: 'verify the N+1 path', source: 'flags.yaml' }],
-      ['flag.changed', 'orders.eager-loading', { flag: 'orders.eager-loading', change: 'enabled', environment: 'development', from: false, to: true, source: 'flags.yaml' }],
+      [
+        'flag.changed',
+        'orders.eager-loading',
+        {
+          flag: 'orders.eager-loading',
+          change: 'disabled',
+          environment: 'development',
+          from: true,
+          to: false,
+          reason: 'verify the N+1 path',
+          source: 'flags.yaml',
+        },
+      ],
+      [
+        'flag.changed',
+        'orders.eager-loading',
+        { flag: 'orders.eager-loading', change: 'enabled', environment: 'development', from: false, to: true, source: 'flags.yaml' },
+      ],
     ])
     expect(events[0]!.actor).not.toBe('')
   })
@@ -144,6 +171,8 @@ describe('the reference service process with UNLEASH_URL', () => {
   })
 
   it('refuses UNLEASH_URL without UNLEASH_API_TOKEN (exit 2)', async () => {
-    await expect(startServerProcess({ DATABASE_URL: database.url, UNLEASH_URL: server.url, LOG_LEVEL: 'silent' })).rejects.toThrow(/exited with 2|UNLEASH_API_TOKEN/)
+    await expect(startServerProcess({ DATABASE_URL: database.url, UNLEASH_URL: server.url, LOG_LEVEL: 'silent' })).rejects.toThrow(
+      /exited with 2|UNLEASH_API_TOKEN/,
+    )
   })
 })

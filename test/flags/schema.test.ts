@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { toClientFeature, toClientFeatures, toClientVariants } from '../../src/flags/index.js'
+import { toClientFeature, toClientFeatures, toClientVariants } from '../../src/flags/client-api.js'
 import { SAMPLE_FLAGS, errorOf, loaded } from './fixtures.js'
 
 const minimal = (flag: string, top = 'environments: [development, production]\n') => `${top}flags:\n${flag}`
@@ -22,18 +22,26 @@ describe('flags.yaml validation', () => {
   })
 
   it('refuses an unknown strategy with its path and line', () => {
-    const text = minimal(flag('      development:\n        enabled: true\n        strategies:\n          - name: gradualRolloutRandom\n'))
+    const text = minimal(flag('      development:\n        enabled: true\n        strategies:\n          - name: gradualRollout\n'))
     const { message, exit } = errorOf(() => loaded(text))
     expect(exit).toBe(2)
-    expect(message).toContain('flags.yaml:12:19: flags.a.flag.environments.development.strategies[0].name: unknown strategy "gradualRolloutRandom"')
-    expect(message).toContain('known: default, flexibleRollout, userWithId, remoteAddress')
+    expect(message).toContain(
+      'flags.yaml:12:19: flags.a.flag.environments.development.strategies[0].name: unknown strategy "gradualRollout"',
+    )
+    expect(message).toContain(
+      'known: default, flexibleRollout, userWithId, remoteAddress, gradualRolloutUserId, gradualRolloutSessionId, gradualRolloutRandom',
+    )
   })
 
   it('refuses a rollout of 140% at its line', () => {
-    const text = minimal(flag('      production:\n        enabled: true\n        strategies:\n          - name: flexibleRollout\n            rollout: 140%\n'))
+    const text = minimal(
+      flag('      production:\n        enabled: true\n        strategies:\n          - name: flexibleRollout\n            rollout: 140%\n'),
+    )
     const { message, exit } = errorOf(() => loaded(text))
     expect(exit).toBe(2)
-    expect(message).toMatch(/^flags\.yaml:13:22: flags\.a\.flag\.environments\.production\.strategies\[0\]\.rollout: rollout must be a whole percentage from 0% to 100%, got "140%"/)
+    expect(message).toMatch(
+      /^flags\.yaml:13:22: flags\.a\.flag\.environments\.production\.strategies\[0\]\.rollout: rollout must be a whole percentage from 0% to 100%, got "140%"/,
+    )
   })
 
   it('refuses a flag defined twice, naming it and the line of the second one', () => {
@@ -52,7 +60,9 @@ describe('flags.yaml validation', () => {
 
   it('refuses an environment that is not declared, and says which are', () => {
     const { message } = errorOf(() => loaded(minimal(flag('      staging:\n        enabled: true\n'))))
-    expect(message).toContain('flags.yaml:9:7: flags.a.flag.environments.staging: unknown environment "staging" (declared: development, production')
+    expect(message).toContain(
+      'flags.yaml:9:7: flags.a.flag.environments.staging: unknown environment "staging" (declared: development, production',
+    )
   })
 
   it('suggests the key that was probably meant', () => {
@@ -61,26 +71,49 @@ describe('flags.yaml validation', () => {
   })
 
   it('refuses an unknown flag type, operator, and a constraint given the wrong arity', () => {
-    expect(errorOf(() => loaded(minimal(flag('      development:\n        enabled: true\n').replace('type: release', 'type: temporary')))).message).toContain(
-      'unknown flag type "temporary" (known: release, experiment, operational, kill-switch, permission)',
-    )
+    expect(
+      errorOf(() => loaded(minimal(flag('      development:\n        enabled: true\n').replace('type: release', 'type: temporary'))))
+        .message,
+    ).toContain('unknown flag type "temporary" (known: release, experiment, operational, kill-switch, permission)')
     const constraint = (body: string) =>
-      minimal(flag(`      development:\n        enabled: true\n        strategies:\n          - name: default\n            constraints:\n              - contextName: userId\n${body}`))
-    expect(errorOf(() => loaded(constraint('                operator: LIKE\n                values: [a]\n'))).message).toContain('unknown operator "LIKE"')
-    expect(errorOf(() => loaded(constraint('                operator: NUM_GT\n                values: [1]\n'))).message).toContain('NUM_GT compares with one value')
-    expect(errorOf(() => loaded(constraint('                operator: IN\n                value: a\n'))).message).toContain('IN needs a list of values')
-    expect(errorOf(() => loaded(constraint('                operator: DATE_AFTER\n                value: soon\n'))).message).toContain('DATE_AFTER needs an ISO 8601 date')
+      minimal(
+        flag(
+          `      development:\n        enabled: true\n        strategies:\n          - name: default\n            constraints:\n              - contextName: userId\n${body}`,
+        ),
+      )
+    expect(errorOf(() => loaded(constraint('                operator: LIKE\n                values: [a]\n'))).message).toContain(
+      'unknown operator "LIKE"',
+    )
+    expect(errorOf(() => loaded(constraint('                operator: NUM_GT\n                values: [1]\n'))).message).toContain(
+      'NUM_GT compares with one value',
+    )
+    expect(errorOf(() => loaded(constraint('                operator: IN\n                value: a\n'))).message).toContain(
+      'IN takes a list: give values: [...]',
+    )
+    expect(errorOf(() => loaded(constraint('                operator: DATE_AFTER\n                value: soon\n'))).message).toContain(
+      'DATE_AFTER needs an ISO 8601 date',
+    )
   })
 
   it('refuses variant weights over 100%, and fixed weights that do not add up', () => {
     const variants = (body: string) => minimal(flag(`      development:\n        enabled: true\n        variants:\n${body}`))
-    expect(errorOf(() => loaded(variants('          - { name: a, weight: 70% }\n          - { name: b, weight: 40% }\n'))).message).toContain('add up to 110%, more than 100%')
-    expect(errorOf(() => loaded(variants('          - { name: a, weight: 70% }\n          - { name: b, weight: 20% }\n'))).message).toContain('add up to 90%')
-    expect(errorOf(() => loaded(variants('          - { name: a }\n          - { name: a }\n'))).message).toContain('variant "a" is listed twice')
+    expect(
+      errorOf(() => loaded(variants('          - { name: a, weight: 70% }\n          - { name: b, weight: 40% }\n'))).message,
+    ).toContain('add up to 110%, more than 100%')
+    expect(
+      errorOf(() => loaded(variants('          - { name: a, weight: 70% }\n          - { name: b, weight: 20% }\n'))).message,
+    ).toContain('add up to 90%')
+    expect(errorOf(() => loaded(variants('          - { name: a }\n          - { name: a }\n'))).message).toContain(
+      'variant "a" is listed twice',
+    )
   })
 
   it('reports every problem of a file at once', () => {
-    const text = minimal(flag('      development:\n        enabled: maybe\n      production:\n        enabled: true\n        strategies:\n          - name: flexibleRollout\n            rollout: -5\n'))
+    const text = minimal(
+      flag(
+        '      development:\n        enabled: maybe\n      production:\n        enabled: true\n        strategies:\n          - name: flexibleRollout\n            rollout: -5\n',
+      ),
+    )
     const { message } = errorOf(() => loaded(text))
     expect(message.split('\n')).toHaveLength(2)
   })
@@ -91,7 +124,7 @@ describe('flags.yaml validation', () => {
 
   it('accepts an empty file as no flags in the default environments', () => {
     const flags = loaded('').flags
-    expect(flags).toEqual({ environments: ['development', 'production'], project: 'default', flags: {} })
+    expect(flags).toEqual({ environments: ['development', 'production'], project: 'default', segments: {}, flags: {} })
   })
 })
 
@@ -130,7 +163,11 @@ describe('the client API payload', () => {
       ['c', 300, 'variable'],
       ['d', 300, 'variable'],
     ])
-    const uneven = toClientVariants([{ name: 'x', stickiness: 'default' }, { name: 'y', stickiness: 'default' }, { name: 'z', stickiness: 'default' }])
+    const uneven = toClientVariants([
+      { name: 'x', stickiness: 'default' },
+      { name: 'y', stickiness: 'default' },
+      { name: 'z', stickiness: 'default' },
+    ])
     expect(uneven.map((variant) => variant.weight)).toEqual([334, 333, 333])
   })
 

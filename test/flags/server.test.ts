@@ -1,7 +1,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startFlagServer, type FlagServer, type ReloadEvent } from '../../src/flags/index.js'
+import { startFlagServer, type FlagServer, type ReloadEvent } from '../../src/flags/server.js'
 import { SAMPLE_FLAGS, tempProject } from './fixtures.js'
 
 describe('flags serve', () => {
@@ -31,11 +31,18 @@ describe('flags serve', () => {
   const get = (path: string, token?: string, headers: Record<string, string> = {}) =>
     fetch(`${server.url}${path}`, { headers: { ...(token ? { authorization: token } : {}), ...headers } })
   const post = (path: string, token: string, body: unknown) =>
-    fetch(`${server.url}${path}`, { method: 'POST', headers: { authorization: token, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: token, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
   const features = async (environment = 'development') => {
     const response = await get('/client/features', server.tokens.client[environment])
     expect(response.status).toBe(200)
-    return { etag: response.headers.get('etag'), body: (await response.json()) as { features: Array<{ name: string; enabled: boolean; strategies: unknown[] }> } }
+    return {
+      etag: response.headers.get('etag'),
+      body: (await response.json()) as { features: Array<{ name: string; enabled: boolean; strategies: unknown[] }> },
+    }
   }
 
   it('binds 127.0.0.1 and gives SDKs a url ending in /api', () => {
@@ -74,7 +81,9 @@ describe('flags serve', () => {
     const response = await get('/frontend?userId=alice&appName=web', server.tokens.frontend.production)
     expect(response.status).toBe(200)
     expect(response.headers.get('access-control-allow-origin')).toBe('*')
-    const { toggles } = (await response.json()) as { toggles: Array<{ name: string; enabled: boolean; variant: { name: string; enabled: boolean } }> }
+    const { toggles } = (await response.json()) as {
+      toggles: Array<{ name: string; enabled: boolean; variant: { name: string; enabled: boolean } }>
+    }
     expect(toggles.map((toggle) => toggle.name)).toEqual(['checkout.new-flow'])
     expect(['blue', 'green']).toContain(toggles[0]!.variant.name)
     const carol = await post('/frontend', server.tokens.frontend.production!, { context: { userId: 'carol', appName: 'ios' } })
@@ -86,14 +95,33 @@ describe('flags serve', () => {
 
   it('keeps the yes/no counts SDKs report, per flag and environment', async () => {
     const token = server.tokens.client.development!
-    expect((await post('/client/register', token, { appName: 'shop', instanceId: 'i-1', sdkVersion: 'unleash-client-node:6.12.1', strategies: ['default'], started: new Date().toISOString(), interval: 1000 })).status).toBe(202)
-    const bucket = { start: new Date().toISOString(), stop: new Date().toISOString(), toggles: { 'orders.eager-loading': { yes: 3, no: 1, variants: {} } } }
+    expect(
+      (
+        await post('/client/register', token, {
+          appName: 'shop',
+          instanceId: 'i-1',
+          sdkVersion: 'unleash-client-node:6.12.1',
+          strategies: ['default'],
+          started: new Date().toISOString(),
+          interval: 1000,
+        })
+      ).status,
+    ).toBe(202)
+    const bucket = {
+      start: new Date().toISOString(),
+      stop: new Date().toISOString(),
+      toggles: { 'orders.eager-loading': { yes: 3, no: 1, variants: {} } },
+    }
     expect((await post('/client/metrics', token, { appName: 'shop', instanceId: 'i-1', bucket })).status).toBe(202)
     expect((await post('/client/metrics', token, { appName: 'shop', instanceId: 'i-1', bucket })).status).toBe(202)
     expect((await post('/client/metrics', token, { appName: 'shop' })).status).toBe(400)
     const metrics = server.metrics()
     expect(metrics.flags['orders.eager-loading']?.development).toMatchObject({ yes: 6, no: 2 })
-    expect(metrics.applications.shop).toMatchObject({ environment: 'development', instances: ['i-1'], sdkVersion: 'unleash-client-node:6.12.1' })
+    expect(metrics.applications.shop).toMatchObject({
+      environment: 'development',
+      instances: ['i-1'],
+      sdkVersion: 'unleash-client-node:6.12.1',
+    })
   })
 
   it('reloads when the file is replaced, and serves the new flags', async () => {
@@ -112,7 +140,9 @@ describe('flags serve', () => {
     project.write(SAMPLE_FLAGS.replace('rollout: 10%   # start small', 'rollout: 140%'))
     const event = await failed
     expect(event.ok).toBe(false)
-    expect(event.error?.message).toMatch(/flags\.yaml:18:22: flags\.orders\.eager-loading\.environments\.production\.strategies\[0\]\.rollout: rollout must be a whole percentage/)
+    expect(event.error?.message).toMatch(
+      /flags\.yaml:18:22: flags\.orders\.eager-loading\.environments\.production\.strategies\[0\]\.rollout: rollout must be a whole percentage/,
+    )
     expect(event.error?.exit).toBe(2)
     const after = await features()
     expect(after.etag).toBe(before.etag)
@@ -140,7 +170,10 @@ describe('flags serve at start', () => {
   it('refuses to start on an invalid file, with the line (exit 2)', async () => {
     const project = tempProject('flags:\n  a:\n    type: nonsense\n')
     try {
-      await expect(startFlagServer({ file: project.file, port: 0, watch: false })).rejects.toMatchObject({ exit: 2, message: expect.stringMatching(/flags\.yaml:3:11: flags\.a\.type: unknown flag type "nonsense"/) })
+      await expect(startFlagServer({ file: project.file, port: 0, watch: false })).rejects.toMatchObject({
+        exit: 2,
+        message: expect.stringMatching(/flags\.yaml:3:11: flags\.a\.type: unknown flag type "nonsense"/),
+      })
     } finally {
       project.remove()
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { findStaleFlags, resolveReferences, scanSource } from '../../src/flags/index.js'
+import { resolveReferences, scanSource } from '../../src/flags/scan.js'
+import { findStaleFlags } from '../../src/flags/stale.js'
 
 const NOW = new Date('2026-12-31T00:00:00Z')
 
@@ -28,8 +29,14 @@ describe('scanSource finds the flags code asks about', () => {
   })
 
   it('names held in constants, in this file or another, and in constant objects', () => {
-    const flags = scanSource("export const FLAG_ORDERS_EAGER_LOADING = 'orders.eager-loading'\nexport const FLAGS = { SEARCH: 'search.v2' }\n", 'flags.ts')
-    const routes = scanSource('const on = flags.isEnabled(FLAG_ORDERS_EAGER_LOADING, { userId })\n\nif (client.isEnabled(FLAGS.SEARCH)) {}\nisEnabled(name)\n', 'routes.ts')
+    const flags = scanSource(
+      "export const FLAG_ORDERS_EAGER_LOADING = 'orders.eager-loading'\nexport const FLAGS = { SEARCH: 'search.v2' }\n",
+      'flags.ts',
+    )
+    const routes = scanSource(
+      'const on = flags.isEnabled(FLAG_ORDERS_EAGER_LOADING, { userId })\n\nif (client.isEnabled(FLAGS.SEARCH)) {}\nisEnabled(name)\n',
+      'routes.ts',
+    )
     const { references, unresolved } = resolveReferences([flags, routes])
     expect(references).toEqual([
       { flag: 'orders.eager-loading', file: 'routes.ts', line: 1, call: 'isEnabled' },
@@ -46,7 +53,13 @@ describe('scanSource finds the flags code asks about', () => {
 })
 
 describe('findStaleFlags', () => {
-  const flag = (name: string, type: string, createdAt: string, evaluations?: number) => ({ name, type, createdAt, evaluations, lastSeenAt: evaluations ? '2026-12-30T00:00:00Z' : undefined })
+  const flag = (name: string, type: string, createdAt: string, evaluations?: number) => ({
+    name,
+    type,
+    createdAt,
+    evaluations,
+    lastSeenAt: evaluations ? '2026-12-30T00:00:00Z' : undefined,
+  })
 
   it('release and experiment flags past 40 days, operational past 7; kill switches and permissions never', () => {
     const report = findStaleFlags({
@@ -72,7 +85,9 @@ describe('findStaleFlags', () => {
 
   it('flags never evaluated, once SDKs report at all', () => {
     const flags = [flag('used', 'kill-switch', '2026-12-01', 3), flag('unused', 'kill-switch', '2026-12-01')]
-    expect(findStaleFlags({ flags, evaluationsKnown: true, now: NOW }).findings).toEqual([{ flag: 'unused', rule: 'never-evaluated', message: 'no SDK has reported evaluating it' }])
+    expect(findStaleFlags({ flags, evaluationsKnown: true, now: NOW }).findings).toEqual([
+      { flag: 'unused', rule: 'never-evaluated', message: 'no SDK has reported evaluating it' },
+    ])
     const none = findStaleFlags({ flags, evaluationsKnown: false, now: NOW })
     expect(none.findings).toEqual([])
     expect(none.skipped[0]).toContain('never-evaluated: no SDK has reported metrics yet')

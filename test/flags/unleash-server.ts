@@ -38,7 +38,10 @@ export async function startUnleashServer(): Promise<UnleashServer> {
   const clientTokens = { development: `*:development.${secret()}`, production: `*:production.${secret()}` }
   const child: ChildProcess = spawn(
     process.execPath,
-    ['-e', `require(${JSON.stringify(unleashServerModule())}).start({ db: { ssl: false }, server: { port: ${port}, host: '127.0.0.1' } }).catch((e) => { console.error(e); process.exit(1) })`],
+    [
+      '-e',
+      `require(${JSON.stringify(unleashServerModule())}).start({ db: { ssl: false }, server: { port: ${port}, host: '127.0.0.1' } }).catch((e) => { console.error(e); process.exit(1) })`,
+    ],
     {
       env: {
         PATH: process.env.PATH,
@@ -77,7 +80,10 @@ export async function startUnleashServer(): Promise<UnleashServer> {
     for (let attempt = 0; ; attempt++) {
       if (gone) throw new Error(`unleash-server exited before it was ready:\n${output}`)
       if (attempt > 600) throw new Error(`unleash-server was not ready after a minute:\n${output}`)
-      const healthy = await fetch(`http://127.0.0.1:${port}/health`).then((response) => response.ok, () => false)
+      const healthy = await fetch(`http://127.0.0.1:${port}/health`).then(
+        (response) => response.ok,
+        () => false,
+      )
       if (healthy) break
       await new Promise((resolve) => setTimeout(resolve, 100))
     }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { canConnect, startEmbeddedServer } from '../../src/db/index.js'
+import { canConnect } from '../../src/db/probe.js'
+import { startEmbeddedServer } from '../../src/db/embedded.js'
 import { requireAll } from './requirements.js'
 
 export const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'

@@ -12,18 +12,51 @@ beforeAll(() => {
 afterAll(() => work?.remove())
 
 const ID = 'INC-20261125-SCRP'
-const on = (time: string, kind: string, actor: string, data: Record<string, unknown>) => ({ kind, subject: ID, time, actor, links: { incident: ID }, data })
+const on = (time: string, kind: string, actor: string, data: Record<string, unknown>) => ({
+  kind,
+  subject: ID,
+  time,
+  actor,
+  links: { incident: ID },
+  data,
+})
 
 /** Impact at 13:50; a canary fails and rolls back before anyone declares; a flag kill mitigates. */
 const SCRIPT = [
-  { kind: 'flag.changed', subject: 'search.v2', time: '2026-11-25T13:00:00Z', actor: 'dana', data: { flag: 'search.v2', change: 'enabled' } },
+  {
+    kind: 'flag.changed',
+    subject: 'search.v2',
+    time: '2026-11-25T13:00:00Z',
+    actor: 'dana',
+    data: { flag: 'search.v2', change: 'enabled' },
+  },
   { kind: 'deploy.started', subject: 'api', time: '2026-11-25T13:35:00Z', actor: 'ci', data: { version: 'v42', strategy: 'canary' } },
-  { kind: 'deploy.verdict', subject: 'api', time: '2026-11-25T13:52:00Z', actor: 'ci', data: { verdict: 'fail', reason: 'error rate 4.1% vs 0.2%' } },
+  {
+    kind: 'deploy.verdict',
+    subject: 'api',
+    time: '2026-11-25T13:52:00Z',
+    actor: 'ci',
+    data: { verdict: 'fail', reason: 'error rate 4.1% vs 0.2%' },
+  },
   { kind: 'deploy.rollback', subject: 'api', time: '2026-11-25T13:53:00Z', actor: 'ci', data: { reason: 'canary failed', to: 'v41' } },
-  on('2026-11-25T14:00:00Z', 'incident.opened', 'alice', { title: 'Checkout 5xx after v42', severity: 'SEV2', service: 'api', commander: 'alice', impactStartedAt: '2026-11-25T13:50:00Z' }),
+  on('2026-11-25T14:00:00Z', 'incident.opened', 'alice', {
+    title: 'Checkout 5xx after v42',
+    severity: 'SEV2',
+    service: 'api',
+    commander: 'alice',
+    impactStartedAt: '2026-11-25T13:50:00Z',
+  }),
   on('2026-11-25T14:04:00Z', 'incident.acknowledged', 'bob', { by: 'bob' }),
-  on('2026-11-25T14:06:00Z', 'incident.note', 'carol', { message: 'Errors continue after the rollback\nTODO(dave): make checkout.new-flow a kill switch' }),
-  { kind: 'flag.changed', subject: 'checkout.new-flow', time: '2026-11-25T14:10:00Z', actor: 'bob', data: { flag: 'checkout.new-flow', change: 'killed', reason: '5xx persist' } },
+  on('2026-11-25T14:06:00Z', 'incident.note', 'carol', {
+    message: 'Errors continue after the rollback\nTODO(dave): make checkout.new-flow a kill switch',
+  }),
+  {
+    kind: 'flag.changed',
+    subject: 'checkout.new-flow',
+    time: '2026-11-25T14:10:00Z',
+    actor: 'bob',
+    data: { flag: 'checkout.new-flow', change: 'killed', reason: '5xx persist' },
+  },
   on('2026-11-25T14:11:00Z', 'incident.mitigated', 'bob', { summary: 'killed checkout.new-flow' }),
   on('2026-11-25T14:40:00Z', 'incident.resolved', 'bob', { summary: 'serializer fixed in v43' }),
   { kind: 'deploy.started', subject: 'api', time: '2026-11-25T14:50:00Z', actor: 'ci', data: { version: 'v43' } },
@@ -44,7 +77,10 @@ describe('opsctl postmortem of a scripted incident', () => {
 
     // The timeline: incident events and the journal's, in time order; nothing from outside the window.
     const timeline = md.slice(md.indexOf('\n## Timeline\n'))
-    const rows = timeline.split('\n').filter((line) => /^\| 2026-/.test(line)).map((line) => line.split(' | ').slice(0, 3).join(' ').replace(/^\| /, '').replace(/`|_/g, ''))
+    const rows = timeline
+      .split('\n')
+      .filter((line) => /^\| 2026-/.test(line))
+      .map((line) => line.split(' | ').slice(0, 3).join(' ').replace(/^\| /, '').replace(/`|_/g, ''))
     expect(rows).toEqual([
       '2026-11-25T13:35:00Z -15m 00s deploy.started',
       '2026-11-25T13:50:00Z 0s impact',
@@ -67,7 +103,7 @@ describe('opsctl postmortem of a scripted incident', () => {
     expect(md).toContain('| Time to acknowledge | 4m 00s | declaration, 2026-11-25T14:00:00Z | acknowledgement, 2026-11-25T14:04:00Z |')
     expect(md).toContain('| Time to mitigate | 21m 00s | impact start, 2026-11-25T13:50:00Z | mitigation, 2026-11-25T14:11:00Z |')
     expect(md).toContain('| Time to recover | 50m 00s | impact start, 2026-11-25T13:50:00Z | resolution, 2026-11-25T14:40:00Z |')
-    expect(md).toContain('| make checkout.new-flow a kill switch | dave |')
+    expect(md).toContain('| make checkout.new-flow a kill switch | _to be typed_ | _to be set_ | dave |')
     expect(md).toContain('> _To be written: What went well')
 
     expect(asHtml.status, asHtml.stderr).toBe(0)

@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/core/index.js'
-import { startIncident } from '../../src/incident/index.js'
-import { FileJournal, type JournalEvent } from '../../src/journal/index.js'
+import { startIncident } from './internals.js'
+import { type JournalEvent } from '../../src/journal/index.js'
+import { FileJournal } from '../../src/journal/file-store.js'
 import { ROOT } from '../helpers/cli.js'
 import { collect } from '../journal/fixtures.js'
 import { opsctl } from '../journal/cli.js'
@@ -28,9 +29,15 @@ beforeAll(async () => {
   mkdirSync(join(project, 'my-runbooks'), { recursive: true })
   writeFileSync(join(project, 'opsctl.yaml'), 'service:\n  name: api\nrunbooks:\n  dirs: [my-runbooks]\n')
   writeFileSync(join(project, 'my-runbooks', 'high-latency.md'), OVERRIDE)
-  writeFileSync(join(project, 'my-runbooks', 'broken.md'), runbookText({ id: 'broken', front: 'id: broken\ntitle: a: b\nsymptoms: [x]\nseverity: SEV3\nowner: sre' }))
+  writeFileSync(
+    join(project, 'my-runbooks', 'broken.md'),
+    runbookText({ id: 'broken', front: 'id: broken\ntitle: a: b\nsymptoms: [x]\nseverity: SEV3\nowner: sre' }),
+  )
   // The open incident the steps are recorded in, declared through the module (no CLI start-up needed).
-  const started = await startIncident(loadConfig({ cwd: project, env: { OPSCTL_JOURNAL_URL: '' } }), { title: 'Slow checkout', severity: 'SEV2' })
+  const started = await startIncident(loadConfig({ cwd: project, env: { OPSCTL_JOURNAL_URL: '' } }), {
+    title: 'Slow checkout',
+    severity: 'SEV2',
+  })
   incidentId = started.incident.id
 })
 afterAll(() => work?.remove())
@@ -64,10 +71,16 @@ describe('runbooks from the command line', () => {
     expect(broken.status).toBe(2)
     expect(broken.stdout).toMatch(/^my-runbooks\/broken\.md:3:8: invalid YAML/m)
 
-    // runbooks.dirs overrides the shipped runbook of the same id; the broken file is reported, exit 2.
-    expect(list.status).toBe(2)
-    const library = JSON.parse(list.stdout) as { runbooks: Array<{ id: string; title: string; file: string }>; overridden: Array<{ id: string }> }
-    expect(library.runbooks.find((runbook) => runbook.id === 'high-latency')).toMatchObject({ title: 'High latency (our version)', file: 'my-runbooks/high-latency.md' })
+    // runbooks.dirs overrides the shipped runbook of the same id; the broken file is listed and fails the listing (exit 1).
+    expect(list.status).toBe(1)
+    const library = JSON.parse(list.stdout) as {
+      runbooks: Array<{ id: string; title: string; file: string }>
+      overridden: Array<{ id: string }>
+    }
+    expect(library.runbooks.find((runbook) => runbook.id === 'high-latency')).toMatchObject({
+      title: 'High latency (our version)',
+      file: 'my-runbooks/high-latency.md',
+    })
     expect(library.runbooks.map((runbook) => runbook.id)).toContain('slow-query')
     expect(library.overridden.map((entry) => entry.id)).toEqual(['high-latency'])
     expect(list.stderr).toMatch(/my-runbooks\/broken\.md:3:8: invalid YAML/)
@@ -87,10 +100,27 @@ describe('runbooks from the command line', () => {
     const done = await run(['runbook', 'run', 'high-latency', '--step', '1', '--yes', '--json'])
     expect(done.status, done.stderr).toBe(0)
     expect(existsSync(join(project, 'marker.txt'))).toBe(true)
-    expect(JSON.parse(done.stdout)).toMatchObject({ runbook: 'high-latency', step: { number: 1, name: 'create-marker' }, incident: incidentId, status: 'done', exitCode: 0 })
+    expect(JSON.parse(done.stdout)).toMatchObject({
+      runbook: 'high-latency',
+      step: { number: 1, name: 'create-marker' },
+      incident: incidentId,
+      status: 'done',
+      exitCode: 0,
+    })
 
     const [event] = await stepEvents()
-    expect(event).toMatchObject({ kind: 'runbook.step', subject: incidentId, actor: 'bob', links: { incident: incidentId, runbook: 'high-latency' } })
-    expect(event!.data).toMatchObject({ step: 'create-marker', status: 'done', exitCode: 0, command: expect.stringContaining('touch marker.txt'), outputTail: `token=*** for ${incidentId}` })
+    expect(event).toMatchObject({
+      kind: 'runbook.step',
+      subject: incidentId,
+      actor: 'bob',
+      links: { incident: incidentId, runbook: 'high-latency' },
+    })
+    expect(event!.data).toMatchObject({
+      step: 'create-marker',
+      status: 'done',
+      exitCode: 0,
+      command: expect.stringContaining('touch marker.txt'),
+      outputTail: `token=*** for ${incidentId}`,
+    })
   }, 240_000)
 })

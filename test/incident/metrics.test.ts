@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { computeMetrics, formatSpan, replayIncidents, type IncidentMetric } from '../../src/incident/index.js'
+import { computeMetrics, formatSpan, replayIncidents, type IncidentMetric } from './internals.js'
 import { timeline } from './fixtures.js'
 
 const { incident } = timeline('2026-11-25T14:00:00.000Z')
@@ -32,7 +32,11 @@ describe('response figures', () => {
 
   it('take the resolution as the end of impact when no mitigation was recorded', () => {
     const figures = metrics(inc.opened(0), inc.resolved(25))
-    expect(figures.timeToMitigate).toMatchObject({ ms: 25 * MINUTE, to: { point: 'resolution' }, note: expect.stringMatching(/no mitigation recorded/) })
+    expect(figures.timeToMitigate).toMatchObject({
+      ms: 25 * MINUTE,
+      to: { point: 'resolution' },
+      note: expect.stringMatching(/no mitigation recorded/),
+    })
     expect(figures.timeToAcknowledge).toMatchObject({ note: 'not acknowledged' })
     expect(figures.timeToAcknowledge!.ms).toBeUndefined()
   })

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isOpsError, loadConfig, type Settings } from '../../src/core/index.js'
-import { actOnIncident, assignIncidentRole, generatePostmortem, incidentStatus, listIncidents, logIncidentNote, startIncident } from '../../src/incident/index.js'
+import {
+  actOnIncident,
+  assignIncidentRole,
+  generatePostmortem,
+  incidentStatus,
+  listIncidents,
+  logIncidentNote,
+  startIncident,
+} from './internals.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
 import { opsctl } from '../journal/cli.js'
 import { alertmanagerPayload, tempDir, type TempDir } from './fixtures.js'
@@ -25,7 +33,11 @@ const as = (actor: string) => ({ env: { ...process.env, OPSCTL_ACTOR: actor } })
 describe('the incident lifecycle on the PostgreSQL journal', () => {
   it('declares, acts from several responders at once, refuses a bad transition, and writes the post-mortem', async () => {
     expect(settings.config.journal.url).toBe(database.url)
-    const { incident } = await startIncident(settings, { title: 'Orders API 5xx', severity: 'SEV1', service: 'api', commander: 'alice', impactStarted: '3m' }, as('alice'))
+    const { incident } = await startIncident(
+      settings,
+      { title: 'Orders API 5xx', severity: 'SEV1', service: 'api', commander: 'alice', impactStarted: '3m' },
+      as('alice'),
+    )
 
     await Promise.all([
       actOnIncident(settings, { action: 'acknowledge' }, as('bob')),
@@ -35,17 +47,32 @@ describe('the incident lifecycle on the PostgreSQL journal', () => {
     await actOnIncident(settings, { action: 'mitigate', text: 'restarted the workers' }, as('bob'))
     await actOnIncident(settings, { action: 'resolve', incident: incident.id, text: 'pool capped' }, as('bob'))
 
-    const refused = await actOnIncident(settings, { action: 'acknowledge', incident: incident.id }, as('dave')).catch((error: unknown) => error)
+    const refused = await actOnIncident(settings, { action: 'acknowledge', incident: incident.id }, as('dave')).catch(
+      (error: unknown) => error,
+    )
     expect(isOpsError(refused) && refused.exit).toBe(1)
 
     const { incident: state, metrics } = await incidentStatus(settings, incident.id)
-    expect(state).toMatchObject({ status: 'resolved', acknowledgedBy: 'bob', roles: { commander: 'alice', scribe: 'carol' }, mitigation: 'restarted the workers', resolution: 'pool capped' })
+    expect(state).toMatchObject({
+      status: 'resolved',
+      acknowledgedBy: 'bob',
+      roles: { commander: 'alice', scribe: 'carol' },
+      mitigation: 'restarted the workers',
+      resolution: 'pool capped',
+    })
     expect(state.actionItems).toEqual([expect.objectContaining({ text: 'cap the pool per instance', owner: 'db-team' })])
     expect(metrics.every((metric) => metric.ms !== undefined && metric.ms >= 0)).toBe(true)
 
     const { postmortem } = await generatePostmortem(settings, { incident: incident.id, format: 'md', leadInMs: 0 })
     expect(postmortem.timeline.filter((entry) => entry.source === 'incident').map((entry) => entry.kind)).toEqual(
-      expect.arrayContaining(['incident.opened', 'incident.acknowledged', 'incident.note', 'incident.role', 'incident.mitigated', 'incident.resolved']),
+      expect.arrayContaining([
+        'incident.opened',
+        'incident.acknowledged',
+        'incident.note',
+        'incident.role',
+        'incident.mitigated',
+        'incident.resolved',
+      ]),
     )
 
     // The same state from the CLI, on the same PostgreSQL journal.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildPostmortem, renderHtml, renderMarkdown, renderPostmortem, replayIncidents, type Postmortem } from '../../src/incident/index.js'
+import { buildPostmortem, renderHtml, renderMarkdown, renderPostmortem, replayIncidents, type Postmortem } from './internals.js'
 import { timeline } from './fixtures.js'
 
 const MINUTE = 60_000
@@ -20,7 +20,11 @@ function scripted(): Postmortem {
     event(-25, { kind: 'deploy.started', data: { version: 'v42', strategy: 'canary' } }, 'ci'),
     event(-8, { kind: 'deploy.verdict', data: { verdict: 'fail', reason: 'error rate 4.1% vs 0.2%' } }, 'ci'),
     event(-7, { kind: 'deploy.rollback', data: { reason: 'canary failed', to: 'v41' } }, 'ci'),
-    event(10, { kind: 'flag.changed', subject: 'checkout.new-flow', data: { flag: 'checkout.new-flow', change: 'killed', reason: 'still 5xx' } }, 'bob'),
+    event(
+      10,
+      { kind: 'flag.changed', subject: 'checkout.new-flow', data: { flag: 'checkout.new-flow', change: 'killed', reason: 'still 5xx' } },
+      'bob',
+    ),
     event(12, { kind: 'incident.note', subject: 'INC-OTHER', data: { message: 'other incident' }, links: { incident: 'INC-OTHER' } }),
     event(15, { kind: 'load.run', data: { scenario: 'smoke', p99Ms: 180 } }, 'bob'),
   ]
@@ -68,13 +72,32 @@ describe('the post-mortem', () => {
   })
 
   it('states facts, names candidates without concluding, and leaves the rest to people', () => {
-    expect(pm.sections.contributingFactors.facts[0]).toMatch(/candidates to examine, not conclusions/)
-    expect(pm.sections.contributingFactors.facts).toHaveLength(5)
-    expect(pm.sections.trigger.facts).toEqual(['The last change recorded before the impact started: deploy.started api — rollout of v42 by canary, at 2026-11-25T13:35:00Z (15m 00s before).'])
+    expect(pm.sections.contributingFactors.intro).toMatch(/candidates to examine, not conclusions/)
+    // The rollback and the flag kill mitigated: they are the response (Resolution), not suspects; the failed canary is a signal.
+    expect(pm.sections.contributingFactors.facts).toEqual([
+      '2026-11-25T13:35:00Z deploy: deploy.started api — rollout of v42 by canary (ci)',
+    ])
+    expect(pm.sections.detection.facts).toContain('canary failed at 2026-11-25T13:52:00Z: fail: error rate 4.1% vs 0.2% (ci).')
+    expect(pm.sections.trigger.facts).toEqual([
+      'The last change recorded before the impact started: deploy.started api — rollout of v42 by canary, at 2026-11-25T13:35:00Z (15m 00s before).',
+    ])
     expect(pm.sections.resolution.facts).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^rollback at 2026-11-25T13:53:00Z by ci/), expect.stringMatching(/^flag kill at 2026-11-25T14:10:00Z by bob/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^rollback at 2026-11-25T13:53:00Z by ci/),
+        expect.stringMatching(/^flag kill at 2026-11-25T14:10:00Z by bob/),
+      ]),
     )
-    for (const key of ['summary', 'impact', 'contributingFactors', 'trigger', 'detection', 'resolution', 'wentWell', 'wentBadly', 'gotLucky'] as const) {
+    for (const key of [
+      'summary',
+      'impact',
+      'contributingFactors',
+      'trigger',
+      'detection',
+      'resolution',
+      'wentWell',
+      'wentBadly',
+      'gotLucky',
+    ] as const) {
       expect(pm.sections[key].toBeWritten, key).toBeTruthy()
     }
     expect(pm.sections.wentWell.facts).toEqual([])
@@ -92,13 +115,38 @@ describe('the post-mortem', () => {
 
   it('renders every section in Markdown, with the prompts marked', () => {
     const md = renderPostmortem(pm, 'md')
-    for (const heading of ['Summary', 'Impact', 'Severity', 'Response figures', 'Responders', 'Contributing factors', 'Trigger', 'Detection', 'Resolution', 'Lessons learned', 'Action items', 'Timeline']) {
+    for (const heading of [
+      'Summary',
+      'Impact',
+      'Severity',
+      'Response figures',
+      'Responders',
+      'Contributing factors',
+      'Trigger',
+      'Detection',
+      'Resolution',
+      'Lessons learned',
+      'Action items',
+      'Timeline',
+    ]) {
       expect(md).toContain(`\n## ${heading}\n`)
     }
     for (const heading of ['What went well', 'What went badly', 'Where we got lucky']) expect(md).toContain(`\n### ${heading}\n`)
     expect(md).toContain('> _To be written: Where we got lucky')
     expect(md).toContain('| Time to acknowledge | 4m 00s | declaration, 2026-11-25T14:00:00Z | acknowledgement, 2026-11-25T14:04:00Z |')
     expect(md.indexOf('**rollback:**')).toBeLessThan(md.indexOf('**flag kill:**'))
+  })
+
+  it('keeps the lines of a note, and introduces the candidates with a sentence, not a bullet', () => {
+    const md = renderPostmortem(pm, 'md')
+    expect(md).toContain('note: Canary rolled back; errors still up<br>TODO(dave): make the canary judge fail faster |')
+    expect(md).toContain(
+      "## Contributing factors\n\nChanges recorded in the journal in the incident's window (candidates to examine, not conclusions):\n\n- 2026-11-25T13:35:00Z deploy:",
+    )
+    expect(md.slice(md.indexOf('## Contributing factors'), md.indexOf('## Trigger'))).not.toContain('rollback')
+    const text = renderPostmortem(pm, 'text')
+    expect(text).toContain('note: Canary rolled back; errors still up\n')
+    expect(text).toMatch(/\n {6}What: TODO\(dave\): make the canary judge fail faster\n/)
   })
 
   it('renders JSON that reads back to the same model', () => {
@@ -116,13 +164,21 @@ describe('escaping', () => {
       { type: 'paragraph', content: ['# not a heading'] },
       { type: 'list', items: [[{ code: 'a ` b | c' }]] },
     ])
-    expect(md).toContain('\\<script\\>alert(1)\\</script\\> \\*\\*bold\\*\\* \\[link\\](javascript:x) \\| pipe \\`code\\` &amp;amp; \\_x\\_')
+    expect(md).toContain(
+      '\\<script\\>alert(1)\\</script\\> \\*\\*bold\\*\\* \\[link\\](javascript:x) \\| pipe \\`code\\` &amp;amp; \\_x\\_',
+    )
     expect(md).toContain('\\# not a heading')
     expect(md).toContain('``a ` b \\| c``')
   })
 
   it('escapes everything in HTML, with a CSP that forbids scripts', () => {
-    const html = renderHtml([{ type: 'heading', level: 1, text: hostile }, { type: 'prompt', text: '"quoted" \'x\'' }], '</title><script>')
+    const html = renderHtml(
+      [
+        { type: 'heading', level: 1, text: hostile },
+        { type: 'prompt', text: '"quoted" \'x\'' },
+      ],
+      '</title><script>',
+    )
     expect(html).not.toMatch(/<script>/)
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;')
     expect(html).toContain('&quot;quoted&quot; &#39;x&#39;')
@@ -130,7 +186,10 @@ describe('escaping', () => {
   })
 
   it('a whole post-mortem of an incident with a hostile title stays inert in HTML', () => {
-    const [state] = replayIncidents([inc.opened(0, { title: '<img src=x onerror=alert(1)>' }), inc.note(1, 'TODO(<b>eve</b>): <iframe>')]).incidents
+    const [state] = replayIncidents([
+      inc.opened(0, { title: '<img src=x onerror=alert(1)>' }),
+      inc.note(1, 'TODO(<b>eve</b>): <iframe>'),
+    ]).incidents
     const html = renderPostmortem(buildPostmortem(state!, [], { generatedAt: '2026-11-25T15:00:00.000Z', leadInMs: 0 }), 'html')
     expect(html).not.toMatch(/<(img|iframe|b)\b/)
   })

@@ -2,11 +2,32 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/core/index.js'
-import { REQUIRED_SECTIONS, findRunbook, formatProblem, lintRunbooks, loadRunbookLibrary, parseRunbook, scaffoldRunbook, shippedRunbooksDir, startIncident } from '../../src/incident/index.js'
+import {
+  REQUIRED_SECTIONS,
+  findRunbook,
+  formatProblem,
+  lintRunbooks,
+  loadRunbookLibrary,
+  parseRunbook,
+  scaffoldRunbook,
+  shippedRunbooksDir,
+  startIncident,
+} from './internals.js'
 import { runbookText, tempDir, type TempDir } from './fixtures.js'
 
-const SHIPPED = ['bad-deploy', 'cpu-saturation', 'db-connection-exhaustion', 'error-rate-spike', 'feature-flag-kill', 'high-latency', 'memory-leak', 'n-plus-one-regression', 'slow-query']
-const OPSCTL_COMMANDS = /\bopsctl (journal|db explain|db nplusone|db top|db plan-diff|load|flags (kill|list|show|enable|rollout)|profile( leak| diff)?|deploy rollback|incident (log|mitigate))\b/
+const SHIPPED = [
+  'bad-deploy',
+  'cpu-saturation',
+  'db-connection-exhaustion',
+  'error-rate-spike',
+  'feature-flag-kill',
+  'high-latency',
+  'memory-leak',
+  'n-plus-one-regression',
+  'slow-query',
+]
+const OPSCTL_COMMANDS =
+  /\bopsctl (journal|db explain|db nplusone|db top|db plan-diff|load|flags (kill|list|show|enable|rollout)|profile( leak| diff)?|deploy rollback|incident (log|mitigate))\b/
 
 let work: TempDir
 beforeAll(() => {
@@ -28,10 +49,19 @@ describe('the shipped runbooks', () => {
 
   it('give every section, named steps in triage and mitigation, and commands of opsctl and standard tools', () => {
     for (const runbook of loadRunbookLibrary(settings()).runbooks) {
-      expect(runbook.sections.filter((section) => section.key).map((section) => section.key), runbook.id).toEqual(REQUIRED_SECTIONS.map((section) => section.key))
-      expect(runbook.steps.some((step) => step.section === 'mitigation'), runbook.id).toBe(true)
+      expect(
+        runbook.sections.filter((section) => section.key).map((section) => section.key),
+        runbook.id,
+      ).toEqual(REQUIRED_SECTIONS.map((section) => section.key))
+      expect(
+        runbook.steps.some((step) => step.section === 'mitigation'),
+        runbook.id,
+      ).toBe(true)
       expect(runbook.steps.length, runbook.id).toBeGreaterThanOrEqual(4)
-      expect(runbook.steps.some((step) => OPSCTL_COMMANDS.test(step.command)), runbook.id).toBe(true)
+      expect(
+        runbook.steps.some((step) => OPSCTL_COMMANDS.test(step.command)),
+        runbook.id,
+      ).toBe(true)
       expect(runbook.symptoms.length, runbook.id).toBeGreaterThanOrEqual(3)
     }
   })
@@ -39,7 +69,12 @@ describe('the shipped runbooks', () => {
   it('the template is not a runbook until `runbook new` fills it in, and then it passes lint', () => {
     const template = readFileSync(join(shippedRunbooksDir(), '_template.md'), 'utf8')
     expect(parseRunbook(template, '_template.md').runbook).toBeUndefined()
-    const created = scaffoldRunbook(settings(), { id: 'queue-backlog', title: 'Queue backlog: "orders" growing', owner: 'team-payments', dir: join(work.path, 'mine') })
+    const created = scaffoldRunbook(settings(), {
+      id: 'queue-backlog',
+      title: 'Queue backlog: "orders" growing',
+      owner: 'team-payments',
+      dir: join(work.path, 'mine'),
+    })
     const report = lintRunbooks(undefined, [join(work.path, 'mine', 'queue-backlog.md')])
     expect(report.files[0]!.problems.map(formatProblem)).toEqual([])
     expect(report.files[0]!.id).toBe('queue-backlog')
@@ -56,13 +91,19 @@ describe('runbook directories', () => {
     const more = join(work.path, 'more')
     for (const dir of [team, more]) mkdirSync(dir, { recursive: true })
     work.write('team/high-latency.md', runbookText({ id: 'high-latency' }))
-    work.write('more/high-latency.md', runbookText({ id: 'high-latency', front: 'id: high-latency\ntitle: Latest\nsymptoms: [slow]\nseverity: 1\nowner: me' }))
+    work.write(
+      'more/high-latency.md',
+      runbookText({ id: 'high-latency', front: 'id: high-latency\ntitle: Latest\nsymptoms: [slow]\nseverity: 1\nowner: me' }),
+    )
     work.write('more/disk-full.md', runbookText())
     work.write('more/README.md', '# not a runbook')
     const library = loadRunbookLibrary(loadConfig({ cwd: work.path, env: {} }))
     expect(findRunbook(library, 'high-latency')).toMatchObject({ title: 'Latest', severity: 'SEV1' })
     expect(findRunbook(library, 'disk-full').title).toBe('Disk full')
-    expect(library.overridden.map((entry) => entry.by.replace(/\\/g, '/'))).toEqual([expect.stringMatching(/team\/high-latency\.md$/), expect.stringMatching(/more\/high-latency\.md$/)])
+    expect(library.overridden.map((entry) => entry.by.replace(/\\/g, '/'))).toEqual([
+      expect.stringMatching(/team\/high-latency\.md$/),
+      expect.stringMatching(/more\/high-latency\.md$/),
+    ])
     expect(() => findRunbook(library, 'nope')).toThrow(/No runbook "nope"/)
   })
 
@@ -71,7 +112,11 @@ describe('runbook directories', () => {
     const settings = loadConfig({ cwd: work.path, env: {} })
     expect(() => loadRunbookLibrary(settings)).toThrow(/runbooks.dirs: missing-dir is not a directory/)
     const notes: string[] = []
-    const started = await startIncident(settings, { title: 'High latency on search', severity: 'SEV3' }, { note: (message) => notes.push(message) })
+    const started = await startIncident(
+      settings,
+      { title: 'High latency on search', severity: 'SEV3' },
+      { note: (message) => notes.push(message) },
+    )
     expect(started).toMatchObject({ created: true, runbooks: [] })
     expect(notes).toEqual([expect.stringMatching(/^Runbooks not matched: runbooks.dirs: missing-dir is not a directory/)])
   })

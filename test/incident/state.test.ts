@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { isOpsError } from '../../src/core/index.js'
-import { findIncidentByRef, incidentIdFor, parseActionItems, planTransition, replayIncidents, type Incident } from '../../src/incident/index.js'
+import { findIncidentByRef, incidentIdFor, parseActionItems, planTransition, replayIncidents, type Incident } from './internals.js'
 import { timeline } from './fixtures.js'
 
 function replayOne(events: Parameters<typeof replayIncidents>[0]): Incident {
@@ -57,7 +57,12 @@ describe('incident replay', () => {
 
   it('keeps incidents apart by their link, and ignores events of no incident', () => {
     const other = incident('INC-20261125-BBBB')
-    const { incidents } = replayIncidents([inc.opened(0), other.opened(1, { title: 'Other' }), event(2, { kind: 'note', data: { message: 'unrelated' } }), other.ack(3)])
+    const { incidents } = replayIncidents([
+      inc.opened(0),
+      other.opened(1, { title: 'Other' }),
+      event(2, { kind: 'note', data: { message: 'unrelated' } }),
+      other.ack(3),
+    ])
     expect(incidents.map((entry) => [entry.id, entry.status])).toEqual([
       ['INC-20261125-AAAA', 'open'],
       ['INC-20261125-BBBB', 'acknowledged'],
@@ -65,7 +70,9 @@ describe('incident replay', () => {
   })
 
   it('reads incident events appended by hand with the id as subject', () => {
-    const { incidents } = replayIncidents([event(0, { kind: 'incident.opened', subject: 'INC-7', data: { title: 'Errors', severity: 'sev1' } })])
+    const { incidents } = replayIncidents([
+      event(0, { kind: 'incident.opened', subject: 'INC-7', data: { title: 'Errors', severity: 'sev1' } }),
+    ])
     expect(incidents[0]).toMatchObject({ id: 'INC-7', severity: 'SEV1' })
   })
 
@@ -73,7 +80,11 @@ describe('incident replay', () => {
     const opened = inc.opened(0)
     const note = inc.note(1, 'looking at the pool', 'carol')
     const ack = inc.ack(1, 'bob')
-    for (const order of [[opened, note, ack], [opened, ack, note], [note, opened, ack]]) {
+    for (const order of [
+      [opened, note, ack],
+      [opened, ack, note],
+      [note, opened, ack],
+    ]) {
       const state = replayOne(order)
       expect(state.status).toBe('acknowledged')
       expect(state.notes.map((entry) => entry.message)).toEqual(['looking at the pool'])
@@ -104,25 +115,50 @@ describe('incident replay', () => {
   it('survives hostile data: wrong types and unknown severities', () => {
     // As a store might hold it (copied from elsewhere, written by an older tool): not through the kind's schema.
     const opened = inc.opened(0)
-    const hostile = { ...opened, data: { title: 'x', severity: 'urgent!!', impactStartedAt: 'yesterday', alerts: [null, { name: 5 }, { name: 'HighLatency' }], runbooks: [1, 'high-latency'] } }
+    const hostile = {
+      ...opened,
+      data: {
+        title: 'x',
+        severity: 'urgent!!',
+        impactStartedAt: 'yesterday',
+        alerts: [null, { name: 5 }, { name: 'HighLatency' }],
+        runbooks: [1, 'high-latency'],
+      },
+    }
     const state = replayOne([hostile, { ...inc.note(1, 'x'), data: { message: 42 } }])
     expect(state.severity).toBeUndefined()
     expect(state.severityText).toBe('urgent!!')
     expect(state.impactStartedAt).toBeUndefined()
-    expect(state.alerts).toEqual([{ name: 'HighLatency' }])
+    expect(state.alerts).toMatchObject([{ name: 'HighLatency', status: 'firing', fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/) }])
     expect(state.runbooks).toEqual(['high-latency'])
     expect(state.notes).toEqual([])
-    expect(state.anomalies).toEqual([expect.stringMatching(/a note without a message/)])
+    expect(state.anomalies).toEqual([
+      expect.stringMatching(/^incident\.opened at .*: its data does not fit the kind/),
+      expect.stringMatching(/a note without a message/),
+    ])
   })
 })
 
 describe('action items', () => {
   it('takes TODO lines, with an owner in parentheses or from --owner', () => {
-    expect(parseActionItems('fixed it\nTODO: write the alert\n  todo(@dave): raise the pool\nnot a TODO: here', 'ops')).toEqual([
+    expect(parseActionItems('fixed it\nTODO: write the alert\n  todo(@dave): raise the pool\nnot a TODO: here', { owner: 'ops' })).toEqual([
       { text: 'write the alert', owner: 'ops' },
       { text: 'raise the pool', owner: 'dave' },
     ])
     expect(parseActionItems('TODO:')).toEqual([])
+  })
+
+  it('takes a priority and a type, as the Google SRE template has them, in any order, or from the note', () => {
+    expect(
+      parseActionItems('TODO(P1, prevent): cap the pool\nTODO(detect, @dave, p2): page on saturation\nTODO: write it up', {
+        priority: 'P3',
+        type: 'process',
+      }),
+    ).toEqual([
+      { text: 'cap the pool', priority: 'P1', type: 'prevent' },
+      { text: 'page on saturation', owner: 'dave', priority: 'P2', type: 'detect' },
+      { text: 'write it up', priority: 'P3', type: 'process' },
+    ])
   })
 })
 
@@ -138,7 +174,10 @@ describe('transitions', () => {
   })
 
   it('is idempotent for the state it is already in', () => {
-    expect(planTransition(state(inc.ack(1, 'bob')), 'acknowledge', 'bob')).toMatchObject({ write: false, message: expect.stringMatching(/already acknowledged/) })
+    expect(planTransition(state(inc.ack(1, 'bob')), 'acknowledge', 'bob')).toMatchObject({
+      write: false,
+      message: expect.stringMatching(/already acknowledged/),
+    })
     expect(planTransition(state(inc.mitigated(1)), 'mitigate', 'bob')).toMatchObject({ write: false })
     expect(planTransition(state(inc.resolved(1)), 'resolve', 'bob')).toMatchObject({ write: false })
     expect(planTransition(state(inc.cancelled(1)), 'cancel', 'bob')).toMatchObject({ write: false })
@@ -150,9 +189,18 @@ describe('transitions', () => {
   })
 
   it('refuses going back and acting on closed incidents (exit 1)', () => {
-    expect(refusal(() => planTransition(state(inc.mitigated(1)), 'acknowledge', 'bob'))).toEqual({ exit: 1, message: expect.stringMatching(/already mitigated/) })
-    expect(refusal(() => planTransition(state(inc.cancelled(1)), 'resolve', 'bob'))).toEqual({ exit: 1, message: expect.stringMatching(/was cancelled .* cannot be resolved/) })
-    expect(refusal(() => planTransition(state(inc.resolved(1)), 'cancel', 'bob'))).toEqual({ exit: 1, message: expect.stringMatching(/cannot be cancelled/) })
+    expect(refusal(() => planTransition(state(inc.mitigated(1)), 'acknowledge', 'bob'))).toEqual({
+      exit: 1,
+      message: expect.stringMatching(/already mitigated/),
+    })
+    expect(refusal(() => planTransition(state(inc.cancelled(1)), 'resolve', 'bob'))).toEqual({
+      exit: 1,
+      message: expect.stringMatching(/was cancelled .* cannot be resolved/),
+    })
+    expect(refusal(() => planTransition(state(inc.resolved(1)), 'cancel', 'bob'))).toEqual({
+      exit: 1,
+      message: expect.stringMatching(/cannot be cancelled/),
+    })
     expect(refusal(() => planTransition(state(inc.resolved(1)), 'mitigate', 'bob')).exit).toBe(1)
   })
 })

@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isOpsError, loadConfig, type Settings } from '../../src/core/index.js'
-import { OutputTail, runRunbookStep, type StepIO, type StepPlan } from '../../src/incident/index.js'
-import { FileJournal } from '../../src/journal/index.js'
+import { OutputTail, runRunbookStep, type StepIO, type StepPlan } from './internals.js'
+import { FileJournal } from '../../src/journal/file-store.js'
 import { collect } from '../journal/fixtures.js'
 import { runbookText, tempDir, type TempDir } from './fixtures.js'
 
@@ -22,7 +22,10 @@ beforeAll(() => {
       body: runbookText()
         .split('---\n')[2]!
         .replace('```sh step=check-usage\ndf -h /', '```sh step=touch\ntouch touched.txt\necho "$OPSCTL_RUNBOOK $OPSCTL_RUNBOOK_STEP"')
-        .replace('```sh step=clean-logs\necho cleaning', '```sh step=slow\nsleep 20\n```\n\n```sh step=fail\necho about to fail >&2\nexit 3'),
+        .replace(
+          '```sh step=clean-logs\necho cleaning',
+          '```sh step=slow\nsleep 20\n```\n\n```sh step=fail\necho about to fail >&2\nexit 3',
+        ),
     }),
   )
   settings = loadConfig({ cwd: work.path, env: { OPSCTL_JOURNAL_URL: '' } })
@@ -34,7 +37,13 @@ function io(confirm?: (question: string) => Promise<boolean>) {
   const output = new PassThrough()
   let printed = ''
   output.on('data', (chunk: Buffer) => (printed += chunk.toString()))
-  const value: StepIO = { show: (plan) => shown.push(plan), stdout: output, stderr: output, note: () => {}, ...(confirm ? { confirm } : {}) }
+  const value: StepIO = {
+    show: (plan) => shown.push(plan),
+    stdout: output,
+    stderr: output,
+    note: () => {},
+    ...(confirm ? { confirm } : {}),
+  }
   return { value, shown, printed: () => printed }
 }
 
@@ -64,12 +73,24 @@ describe('running a runbook step', () => {
   it('runs after a yes, in the project directory, and records it without an incident when none is open', async () => {
     const terminal = io(async () => true)
     const result = await runRunbookStep(settings, request, terminal.value)
-    expect(result).toMatchObject({ runbook: 'drill', step: { number: 1, name: 'touch' }, status: 'done', exitCode: 0, outputTail: 'drill touch' })
+    expect(result).toMatchObject({
+      runbook: 'drill',
+      step: { number: 1, name: 'touch' },
+      status: 'done',
+      exitCode: 0,
+      outputTail: 'drill touch',
+    })
     expect(result.incident).toBeUndefined()
     expect(existsSync(join(work.path, 'touched.txt'))).toBe(true)
     expect(terminal.printed()).toBe('drill touch\n')
     const [event] = await recorded()
-    expect(event).toMatchObject({ kind: 'runbook.step', subject: 'drill', actor: 'erin', links: { runbook: 'drill' }, data: { exitCode: 0, status: 'done' } })
+    expect(event).toMatchObject({
+      kind: 'runbook.step',
+      subject: 'drill',
+      actor: 'erin',
+      links: { runbook: 'drill' },
+      data: { exitCode: 0, status: 'done' },
+    })
   })
 
   it('records a failing step with its exit code and output', async () => {
@@ -82,9 +103,17 @@ describe('running a runbook step', () => {
   it('an unknown runbook or step is bad input (exit 2) naming what exists, before anything is shown', async () => {
     const terminal = io(async () => true)
     const unknownRunbook = await runRunbookStep(settings, { ...request, runbook: 'nope' }, terminal.value).catch((error: unknown) => error)
-    expect(isOpsError(unknownRunbook) && [unknownRunbook.exit, unknownRunbook.message, unknownRunbook.hint]).toEqual([2, 'No runbook "nope"', expect.stringContaining('drill')])
+    expect(isOpsError(unknownRunbook) && [unknownRunbook.exit, unknownRunbook.message, unknownRunbook.hint]).toEqual([
+      2,
+      'No runbook "nope"',
+      expect.stringContaining('drill'),
+    ])
     const unknownStep = await runRunbookStep(settings, { ...request, step: '7' }, terminal.value).catch((error: unknown) => error)
-    expect(isOpsError(unknownStep) && [unknownStep.exit, unknownStep.message, unknownStep.hint]).toEqual([2, 'Runbook drill has no step "7"', expect.stringContaining('1 touch, 2 slow, 3 fail')])
+    expect(isOpsError(unknownStep) && [unknownStep.exit, unknownStep.message, unknownStep.hint]).toEqual([
+      2,
+      'Runbook drill has no step "7"',
+      expect.stringContaining('1 touch, 2 slow, 3 fail'),
+    ])
     expect(terminal.shown).toEqual([])
   })
 

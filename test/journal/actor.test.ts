@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { detectActor, isCi } from '../../src/journal/index.js'
+import { detectActor } from '../../src/journal/index.js'
+import { isCi } from '../../src/journal/actor.js'
 
 describe('the actor of an event', () => {
   it('is the login name outside CI', () => {
@@ -14,7 +15,14 @@ describe('the actor of an event', () => {
   })
 
   it('is the GitHub Actions user, workflow and run', () => {
-    const env = { CI: 'true', GITHUB_ACTIONS: 'true', GITHUB_ACTOR: 'octocat', GITHUB_WORKFLOW: 'deploy', GITHUB_RUN_ID: '123456', USER: 'runner' }
+    const env = {
+      CI: 'true',
+      GITHUB_ACTIONS: 'true',
+      GITHUB_ACTOR: 'octocat',
+      GITHUB_WORKFLOW: 'deploy',
+      GITHUB_RUN_ID: '123456',
+      USER: 'runner',
+    }
     expect(detectActor(env)).toBe('octocat@github-actions:deploy#123456')
   })
 

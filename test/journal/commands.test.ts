@@ -1,7 +1,10 @@
 import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FileJournal, PgJournal, decodeLine, type JournalEvent, type JournalStore } from '../../src/journal/index.js'
+import { type JournalEvent, type JournalStore } from '../../src/journal/index.js'
+import { FileJournal } from '../../src/journal/file-store.js'
+import { PgJournal } from '../../src/journal/pg-store.js'
+import { decodeLine } from '../../src/journal/line.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
 import { jsonLines, opsctl, startOpsctl } from './cli.js'
 import { collect, tempDir, type TempDir } from './fixtures.js'
@@ -43,11 +46,16 @@ const noteLine = (message: string, extra: Record<string, unknown> = {}) => ({ ki
 describe('opsctl journal append from eight processes at once', () => {
   const WRITERS = 8
   const EACH = 1000
-  const input = (writer: number) => jsonLines(Array.from({ length: EACH }, (_, seq) => noteLine(`writer ${writer} event ${seq}`, { writer, seq })))
+  const input = (writer: number) =>
+    jsonLines(Array.from({ length: EACH }, (_, seq) => noteLine(`writer ${writer} event ${seq}`, { writer, seq })))
 
   async function appendConcurrently(env: NodeJS.ProcessEnv) {
     // --chunk 25: forty separate locked writes per process, interleaving with the others.
-    const runs = await Promise.all(Array.from({ length: WRITERS }, (_, writer) => opsctl(['journal', 'append', '--stdin', '--chunk', '25'], { cwd: work.path, env, input: input(writer) })))
+    const runs = await Promise.all(
+      Array.from({ length: WRITERS }, (_, writer) =>
+        opsctl(['journal', 'append', '--stdin', '--chunk', '25'], { cwd: work.path, env, input: input(writer) }),
+      ),
+    )
     for (const run of runs) {
       expect(run.stderr).toContain(`Appended ${EACH} events`)
       expect(run.status).toBe(0)
@@ -116,7 +124,10 @@ describe('a writer killed with SIGKILL in the middle of a large append', () => {
 
     if (!appendAfter) return
     // The next writer starts on a line of its own, and everything stays readable.
-    const next = await opsctl(['journal', 'append', '--kind', 'note', '--subject', 'api', '--message', 'after the crash'], { cwd: work.path, env })
+    const next = await opsctl(['journal', 'append', '--kind', 'note', '--subject', 'api', '--message', 'after the crash'], {
+      cwd: work.path,
+      env,
+    })
     expect(next.status).toBe(0)
     const after = await readAll(fileStore(dir))
     expect(after.map((e) => e.id)).toContain(next.stdout.trim())
@@ -127,7 +138,11 @@ describe('a writer killed with SIGKILL in the middle of a large append', () => {
 describe('a line corrupted by hand in the middle of a segment', () => {
   it('is reported with file and line; the events before and after it are still listed', async () => {
     const { dir, env } = fileJournal()
-    const append = await opsctl(['journal', 'append'], { cwd: work.path, env, input: jsonLines(['one', 'two', 'three', 'four'].map((m) => noteLine(m))) })
+    const append = await opsctl(['journal', 'append'], {
+      cwd: work.path,
+      env,
+      input: jsonLines(['one', 'two', 'three', 'four'].map((m) => noteLine(m))),
+    })
     expect(append.status).toBe(0)
     const file = join(dir, 'journal-000001.jsonl')
     writeFileSync(file, readFileSync(file, 'utf8').replace('"message":"two"', '"message":"tw0"'))
@@ -143,7 +158,12 @@ describe('a line corrupted by hand in the middle of a segment', () => {
     expect(list.stdout).not.toMatch(/tw[o0]/)
     expect(list.stderr).toMatch(/journal-000001\.jsonl:2: checksum mismatch/)
     expect(list.stderr).toMatch(/journal-000001\.jsonl:5: incomplete last line/)
-    expect(json.stdout.trim().split('\n').map((line) => (JSON.parse(line) as JournalEvent).data.message)).toEqual(['one', 'three', 'four'])
+    expect(
+      json.stdout
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as JournalEvent).data.message),
+    ).toEqual(['one', 'three', 'four'])
     expect(verify.status).toBe(1)
     expect(verify.stdout).toMatch(/journal-000001\.jsonl:2: checksum mismatch[\s\S]*journal-000001\.jsonl:5: incomplete last line/)
     expect(verify.stderr).toMatch(/2 damaged in the journal/)
@@ -158,25 +178,42 @@ describe('opsctl journal copy', () => {
     try {
       const lines = [
         noteLine('first'),
-        { kind: 'deploy.step', subject: 'api', data: { step: 1, weight: 10, extra: { b: [1, 2], a: 'é' } }, links: { rollout: 'R-1', commit: 'abc123' } },
+        {
+          kind: 'deploy.step',
+          subject: 'api',
+          data: { step: 1, weight: 10, extra: { b: [1, 2], a: 'é' } },
+          links: { rollout: 'R-1', commit: 'abc123' },
+        },
         { kind: 'flag.changed', subject: 'checkout', data: { flag: 'checkout-v2', change: 'enabled', from: false, to: true } },
         { kind: 'incident.opened', subject: 'INC-1', data: { title: 'Errors', severity: 'SEV2' }, time: '2026-01-01T00:00:00+01:00' },
       ]
       expect((await opsctl(['journal', 'append'], { cwd: work.path, env: source.env, input: jsonLines(lines) })).status).toBe(0)
       const copy = (from: string, to: string) => opsctl(['journal', 'copy', '--from', from, '--to', to, '--json'], { cwd: work.path })
       const summaries = []
-      for (const [from, to] of [[source.dir, db.url], [source.dir, db.url], [db.url, target.dir], [db.url, target.dir]] as const) {
+      for (const [from, to] of [
+        [source.dir, db.url],
+        [source.dir, db.url],
+        [db.url, target.dir],
+        [db.url, target.dir],
+      ] as const) {
         const run = await copy(from, to)
         expect(run.stderr).toBe('')
         expect(run.status).toBe(0)
         summaries.push(JSON.parse(run.stdout) as { read: number; appended: number; skipped: number })
       }
-      expect(summaries.map((s) => [s.read, s.appended, s.skipped])).toEqual([[4, 4, 0], [4, 0, 4], [4, 4, 0], [4, 0, 4]])
+      expect(summaries.map((s) => [s.read, s.appended, s.skipped])).toEqual([
+        [4, 4, 0],
+        [4, 0, 4],
+        [4, 4, 0],
+        [4, 0, 4],
+      ])
       const original = await readAll(fileStore(source.dir))
       expect(await readAll(fileStore(target.dir))).toEqual(original)
       expect(await readAll(await PgJournal.open({ url: db.url, durable: true }))).toEqual(original)
       // Byte for byte: the lines are canonical.
-      expect(readFileSync(join(target.dir, 'journal-000001.jsonl'), 'utf8').split('\n').sort()).toEqual(readFileSync(join(source.dir, 'journal-000001.jsonl'), 'utf8').split('\n').sort())
+      expect(readFileSync(join(target.dir, 'journal-000001.jsonl'), 'utf8').split('\n').sort()).toEqual(
+        readFileSync(join(source.dir, 'journal-000001.jsonl'), 'utf8').split('\n').sort(),
+      )
     } finally {
       await db.drop()
     }
@@ -228,21 +265,36 @@ describe('opsctl journal listing', () => {
   it('prints local time, kind, subject, actor and a summary; filters; JSON lines with --json', async () => {
     const { env } = fileJournal()
     const actorEnv = { ...env, OPSCTL_ACTOR: 'alice' }
-    const one = await opsctl(['journal', 'append', '--kind', 'deploy.step', '--subject', 'api', '--data', '{"step":2,"weight":25}', '--link', 'rollout=R-7'], { cwd: work.path, env: actorEnv })
+    const one = await opsctl(
+      ['journal', 'append', '--kind', 'deploy.step', '--subject', 'api', '--data', '{"step":2,"weight":25}', '--link', 'rollout=R-7'],
+      { cwd: work.path, env: actorEnv },
+    )
     expect(one.status).toBe(0)
     expect(one.stdout.trim()).toMatch(/^[0-9A-Z]{26}$/)
-    await opsctl(['journal', 'append'], { cwd: work.path, env: actorEnv, input: jsonLines([noteLine('password=hunter2 ok'), { kind: 'flag.changed', subject: 'checkout', data: { flag: 'v2', change: 'enabled' } }]) })
+    await opsctl(['journal', 'append'], {
+      cwd: work.path,
+      env: actorEnv,
+      input: jsonLines([
+        noteLine('password=hunter2 ok'),
+        { kind: 'flag.changed', subject: 'checkout', data: { flag: 'v2', change: 'enabled' } },
+      ]),
+    })
 
     const [human, deploys, json] = await Promise.all([
       opsctl(['journal', '--since', '1h'], { cwd: work.path, env }),
       opsctl(['journal', '--kind', 'deploy', '--subject', 'api'], { cwd: work.path, env }),
       opsctl(['journal', '--json', '--kind', 'flag,note'], { cwd: work.path, env }),
     ])
-    expect(human.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}deploy\.step +api +alice +step 2: 25% of traffic to the new version \[rollout=R-7\]$/m)
+    expect(human.stdout).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (UTC|[+-]\d\d:\d\d) {2}deploy\.step +api +alice +step 2: 25% of traffic to the new version \[rollout=R-7\]$/m,
+    )
     expect(human.stdout).toContain('password=***')
     expect(human.stdout.trim().split('\n')).toHaveLength(3)
     expect(deploys.stdout.trim().split('\n')).toHaveLength(1)
-    const events = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as JournalEvent)
+    const events = json.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as JournalEvent)
     expect(events.map((e) => e.kind)).toEqual(['note', 'flag.changed'])
     expect(events[0]).toMatchObject({ v: 1, actor: 'alice', subject: 'api', links: {}, data: { message: 'password=*** ok' } })
   })

@@ -3,7 +3,10 @@ import { existsSync, readFileSync, readdirSync, writeFileSync, appendFileSync } 
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { FileJournal, LOCK_FILE_NAME, encodeLine, type Damage, type JournalEvent } from '../../src/journal/index.js'
+import { type JournalEvent } from '../../src/journal/index.js'
+import { FileJournal, LOCK_FILE_NAME } from '../../src/journal/file-store.js'
+import { encodeLine } from '../../src/journal/line.js'
+import { type Damage } from '../../src/journal/store.js'
 import { collect, event, note, tempDir, testContext, type TempDir } from './fixtures.js'
 
 let dir: TempDir
@@ -22,7 +25,9 @@ function notes(count: number, at = '2026-01-01T00:00:00.000Z'): JournalEvent[] {
 }
 
 function segmentFiles(): string[] {
-  return readdirSync(join(dir.path, 'journal')).filter((name) => name.endsWith('.jsonl')).sort()
+  return readdirSync(join(dir.path, 'journal'))
+    .filter((name) => name.endsWith('.jsonl'))
+    .sort()
 }
 
 /** Replaces line `number` (1-based) of a segment file. */
@@ -98,7 +103,9 @@ describe('the file journal', () => {
     const damage: Damage[] = []
     const read = await collect(store.read({}, { onDamage: (d) => damage.push(d) }))
     expect(read).toEqual([all[0], all[1], all[3], all[4]])
-    expect(damage).toEqual([{ location: join(dir.path, 'journal', 'journal-000001.jsonl'), line: 3, reason: expect.stringMatching(/checksum mismatch/) }])
+    expect(damage).toEqual([
+      { location: join(dir.path, 'journal', 'journal-000001.jsonl'), line: 3, reason: expect.stringMatching(/checksum mismatch/) },
+    ])
     expect((await store.verify()).damaged).toEqual(damage)
     await store.close()
   })
@@ -110,7 +117,9 @@ describe('the file journal', () => {
     const torn = encodeLine(note('torn by a crash')).slice(0, 50)
     appendFileSync(join(dir.path, 'journal', 'journal-000001.jsonl'), torn)
     const report = await store.verify()
-    expect(report.damaged).toEqual([{ location: expect.stringContaining('journal-000001.jsonl'), line: 3, reason: expect.stringMatching(/incomplete last line/) }])
+    expect(report.damaged).toEqual([
+      { location: expect.stringContaining('journal-000001.jsonl'), line: 3, reason: expect.stringMatching(/incomplete last line/) },
+    ])
 
     const after = notes(2, '2026-01-02T00:00:00.000Z')
     await store.append(after)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { fixedClock } from '../../src/core/index.js'
-import { kindMatches, matchesFilter, parseJournalFilter, parseTimeBound } from '../../src/journal/index.js'
+import { parseJournalFilter, parseTimeBound } from '../../src/journal/index.js'
+import { kindMatches, matchesFilter } from '../../src/journal/filter.js'
 import { event, testContext } from './fixtures.js'
 
 const clock = fixedClock('2026-05-01T12:00:00.000Z')
@@ -30,12 +31,18 @@ describe('journal filters', () => {
   })
 
   it('accept deploy.* as the namespace deploy and drop duplicates', () => {
-    expect(parseJournalFilter({ kind: ['deploy.*', 'deploy', 'flag'], subject: ['api', 'api'] }, clock)).toEqual({ kinds: ['deploy', 'flag'], subjects: ['api'] })
+    expect(parseJournalFilter({ kind: ['deploy.*', 'deploy', 'flag'], subject: ['api', 'api'] }, clock)).toEqual({
+      kinds: ['deploy', 'flag'],
+      subjects: ['api'],
+    })
   })
 
   it('select events by kind, subject and time (since inclusive, until exclusive)', () => {
     const step = event({ kind: 'deploy.step', subject: 'api', data: { step: 1, weight: 10 } }, testContext('2026-05-01T11:00:00.000Z'))
-    const flag = event({ kind: 'flag.changed', subject: 'checkout', data: { flag: 'v2', change: 'enabled' } }, testContext('2026-05-01T09:00:00.000Z'))
+    const flag = event(
+      { kind: 'flag.changed', subject: 'checkout', data: { flag: 'v2', change: 'enabled' } },
+      testContext('2026-05-01T09:00:00.000Z'),
+    )
     const filter = parseJournalFilter({ since: '2h', kind: ['deploy'] }, clock)
     expect(matchesFilter(step, filter)).toBe(true)
     expect(matchesFilter(flag, filter)).toBe(false)

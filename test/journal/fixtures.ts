@@ -1,8 +1,10 @@
+import '../../src/cli/event-catalog.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fixedClock } from '../../src/core/index.js'
-import { buildEvent, createIdGenerator, type EventContext, type JournalEvent } from '../../src/journal/index.js'
+import { createIdGenerator, type JournalEvent } from '../../src/journal/index.js'
+import { buildEvent, type EventContext } from '../../src/journal/event.js'
 
 /** A context with a fixed clock and actor, and its own id generator. */
 export function testContext(at = '2026-01-02T03:04:05.000Z', actor = 'tester'): EventContext {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { EVENT_ID_PATTERN, createIdGenerator, idTime, isEventId } from '../../src/journal/index.js'
+import { createIdGenerator, idTime } from '../../src/journal/index.js'
+import { EVENT_ID_PATTERN, isEventId } from '../../src/journal/id.js'
 
 describe('event ids', () => {
   it('are 26-character ULIDs that carry their millisecond', () => {
@@ -49,5 +50,14 @@ describe('event ids', () => {
     expect(isEventId('01arz3ndektsv4rrffq69g5fav')).toBe(false)
     expect(isEventId('01ARZ3NDEKTSV4RRFFQ69G5FA')).toBe(false)
     expect(isEventId('01ARZ3NDEKTSV4RRFFQ69G5FAI')).toBe(false)
+  })
+
+  it('give an event with its own (backdated) time an id of that time, so it sorts before newer events', () => {
+    const ids = createIdGenerator()
+    const now = ids.next(Date.parse('2026-12-05T12:00:00.000Z'))
+    const threeHoursAgo = ids.at(Date.parse('2026-12-05T09:00:00.000Z'))
+    const sameMillisecond = ids.at(Date.parse('2026-12-05T09:00:00.000Z'))
+    expect(idTime(threeHoursAgo)).toBe(Date.parse('2026-12-05T09:00:00.000Z'))
+    expect([now, sameMillisecond, threeHoursAgo].sort()).toEqual([threeHoursAgo, sameMillisecond, now])
   })
 })

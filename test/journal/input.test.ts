@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { LineSplitter } from '../../src/journal/index.js'
+import { LineSplitter } from '../../src/journal/input.js'
 
 describe('splitting input into lines', () => {
   it('numbers lines across chunks and keeps the last line without a newline', () => {
@@ -15,13 +15,26 @@ describe('splitting input into lines', () => {
 
   it('reports a line over the limit by number without holding it, and goes on after it', () => {
     const splitter = new LineSplitter(10)
-    const out = [...splitter.push('ok\n'), ...splitter.push('x'.repeat(8)), ...splitter.push('x'.repeat(8)), ...splitter.push('x'.repeat(1000)), ...splitter.push('\nfine\n')]
-    expect(out).toEqual([{ line: 1, text: 'ok' }, { line: 2, tooLong: true }, { line: 3, text: 'fine' }])
+    const out = [
+      ...splitter.push('ok\n'),
+      ...splitter.push('x'.repeat(8)),
+      ...splitter.push('x'.repeat(8)),
+      ...splitter.push('x'.repeat(1000)),
+      ...splitter.push('\nfine\n'),
+    ]
+    expect(out).toEqual([
+      { line: 1, text: 'ok' },
+      { line: 2, tooLong: true },
+      { line: 3, text: 'fine' },
+    ])
   })
 
   it('reports a long line ended by a newline in the same chunk', () => {
     const splitter = new LineSplitter(4)
-    expect(splitter.push('12345\n1234\n')).toEqual([{ line: 1, tooLong: true }, { line: 2, text: '1234' }])
+    expect(splitter.push('12345\n1234\n')).toEqual([
+      { line: 1, tooLong: true },
+      { line: 2, text: '1234' },
+    ])
     expect(splitter.push('123456')).toEqual([])
     expect(splitter.end()).toEqual([{ line: 3, tooLong: true }])
   })

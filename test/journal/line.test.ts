@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { canonicalJson, checksumOf, decodeLine, encodeLine, salvageLine } from '../../src/journal/index.js'
+import { canonicalJson } from '../../src/journal/event.js'
+import { checksumOf, decodeLine, encodeLine, salvageLine } from '../../src/journal/line.js'
 import { event, note } from './fixtures.js'
 
 const withoutNewline = (line: string) => line.slice(0, -1)

@@ -1,7 +1,9 @@
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ExitCode } from '../../src/core/index.js'
-import { JOURNAL_TABLE, PgJournal, type Damage, type JournalEvent, type JournalStore } from '../../src/journal/index.js'
+import { type JournalEvent, type JournalStore } from '../../src/journal/index.js'
+import { JOURNAL_TABLE, PgJournal } from '../../src/journal/pg-store.js'
+import { type Damage } from '../../src/journal/store.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
 import { requireOrSkip } from '../helpers/requirements.js'
 import { collect, event, note, testContext } from './fixtures.js'
@@ -56,11 +58,22 @@ describe('the PostgreSQL journal', () => {
     const store = await journal()
     const late = notes(3, '2026-01-01T10:00:00.000Z')
     const early = [
-      event({ kind: 'deploy.step', subject: 'api', data: { step: 1, weight: 10, nested: { b: 1, a: [1, 'x', null] } }, links: { rollout: 'R-1' } }, testContext('2026-01-01T09:00:00.000Z')),
+      event(
+        {
+          kind: 'deploy.step',
+          subject: 'api',
+          data: { step: 1, weight: 10, nested: { b: 1, a: [1, 'x', null] } },
+          links: { rollout: 'R-1' },
+        },
+        testContext('2026-01-01T09:00:00.000Z'),
+      ),
     ]
     await store.append(late)
     await store.append(early)
-    expect(await collect(store.read({ since: Date.parse('2026-01-01T00:00:00Z'), until: Date.parse('2026-01-02T00:00:00Z') }))).toEqual([...early, ...late])
+    expect(await collect(store.read({ since: Date.parse('2026-01-01T00:00:00Z'), until: Date.parse('2026-01-02T00:00:00Z') }))).toEqual([
+      ...early,
+      ...late,
+    ])
   })
 
   it('filters by kind namespace and subject in SQL', async () => {
@@ -127,22 +140,32 @@ describe('the PostgreSQL journal', () => {
     const stop = new AbortController()
     const seen: JournalEvent[] = []
     const failure = (async () => {
-      for await (const item of reader.follow({ since: Date.parse('2026-05-01T00:00:00Z'), until: Date.parse('2026-05-02T00:00:00Z') }, { signal: stop.signal })) seen.push(item)
+      for await (const item of reader.follow(
+        { since: Date.parse('2026-05-01T00:00:00Z'), until: Date.parse('2026-05-02T00:00:00Z') },
+        { signal: stop.signal },
+      ))
+        seen.push(item)
     })().then(
       () => undefined,
       (error: unknown) => error,
     )
     await waitFor(() => seen.length === 2)
-    await sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'opsctl journal follow' AND datname = current_database()`)
+    await sql(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'opsctl journal follow' AND datname = current_database()`,
+    )
     expect(await failure).toMatchObject({ exit: ExitCode.Environment, message: expect.stringMatching(/Lost the journal connection/) })
   })
 
   it('verifies rows and names a damaged one by id', async () => {
     const store = await journal()
     expect((await store.verify()).damaged).toEqual([])
-    await sql(`INSERT INTO ${JOURNAL_TABLE} (id, time, kind, actor, subject, links, data, schema_version) VALUES ('not-a-ulid', now(), 'note', 'psql', 'api', '{}', '{}', 1)`)
+    await sql(
+      `INSERT INTO ${JOURNAL_TABLE} (id, time, kind, actor, subject, links, data, schema_version) VALUES ('not-a-ulid', now(), 'note', 'psql', 'api', '{}', '{}', 1)`,
+    )
     const report = await store.verify()
-    expect(report.damaged).toEqual([{ location: expect.stringContaining(JOURNAL_TABLE), id: 'not-a-ulid', reason: expect.stringMatching(/not a journal event.*id/) }])
+    expect(report.damaged).toEqual([
+      { location: expect.stringContaining(JOURNAL_TABLE), id: 'not-a-ulid', reason: expect.stringMatching(/not a journal event.*id/) },
+    ])
     const damage: Damage[] = []
     const read = await collect(store.read({}, { onDamage: (d) => damage.push(d) }))
     expect(read.map((e) => e.id)).not.toContain('not-a-ulid')

@@ -12,7 +12,9 @@ async function violations(file: string, code: string): Promise<string[]> {
 
 describe('the import-direction lint rule (DESIGN.md "Dependencies point inward")', () => {
   it('lets a module import another through its index', async () => {
-    expect(await violations('src/journal/store.ts', "import { redactValue } from '../core/index.js'\nexport const x = redactValue")).toEqual([])
+    expect(
+      await violations('src/journal/store.ts', "import { redactValue } from '../core/index.js'\nexport const x = redactValue"),
+    ).toEqual([])
   })
 
   it('refuses reaching into another module past its index', async () => {
@@ -36,6 +38,39 @@ describe('the import-direction lint rule (DESIGN.md "Dependencies point inward")
   })
 
   it('requires commands to use module indexes too', async () => {
-    expect(await violations('commands/db/x.ts', "import { startEmbeddedServer } from '../../src/db/embedded.js'\nexport const x = startEmbeddedServer")).toHaveLength(1)
+    expect(
+      await violations(
+        'commands/db/x.ts',
+        "import { startEmbeddedServer } from '../../src/db/embedded.js'\nexport const x = startEmbeddedServer",
+      ),
+    ).toHaveLength(1)
+  })
+
+  it('refuses src/ importing the reference service, except the demo through its index', async () => {
+    const probe = "import { migrate } from '../../reference-service/src/index.js'\nexport const x = migrate"
+    expect(await violations('src/core/probe.ts', probe)).toEqual([
+      expect.stringMatching(/reaches the reference service only through src\/demo/),
+    ])
+    expect(await violations('src/demo/probe.ts', probe)).toEqual([])
+    const pastSeam = "import { buildApp } from '../../reference-service/src/app.js'\nexport const x = buildApp"
+    expect(await violations('src/demo/probe.ts', pastSeam)).toHaveLength(1)
+  })
+
+  it('refuses an import that closes a cycle between modules', async () => {
+    // the incident module imports the journal, so the journal importing incident would close a cycle
+    const found = await violations(
+      'src/journal/probe.ts',
+      "import { replayIncident } from '../incident/index.js'\nexport const x = replayIncident",
+    )
+    expect(found).toEqual([expect.stringMatching(/journal -> incident -> journal/)])
+  })
+
+  it('lets tests import a module past its index', async () => {
+    expect(
+      await violations(
+        'test/db/probe.test.ts',
+        "import { startEmbeddedServer } from '../../src/db/embedded.js'\nexport const x = startEmbeddedServer",
+      ),
+    ).toEqual([])
   })
 })

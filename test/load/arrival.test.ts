@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { Pacer, arrivalTime, arrivalsBy, constantArrival, measuredLatency, quantile, rateAt, scaleArrival, totalArrivals, type ArrivalPlan } from '../../src/load/index.js'
+import { quantile } from '../../src/stats/index.js'
+import {
+  Pacer,
+  arrivalTime,
+  arrivalsBy,
+  constantArrival,
+  measuredLatency,
+  rateAt,
+  scaleArrival,
+  totalArrivals,
+  type ArrivalPlan,
+} from '../../src/load/arrival.js'
 
 describe('arrival schedule', () => {
   it('spaces a constant rate evenly from the start', () => {
@@ -14,7 +25,14 @@ describe('arrival schedule', () => {
   })
 
   it('ramps linearly between stages, like k6 ramping-arrival-rate', () => {
-    const plan: ArrivalPlan = { startRate: 0, stages: [{ durationMs: 10_000, target: 100 }, { durationMs: 5000, target: 100 }, { durationMs: 5000, target: 0 }] }
+    const plan: ArrivalPlan = {
+      startRate: 0,
+      stages: [
+        { durationMs: 10_000, target: 100 },
+        { durationMs: 5000, target: 100 },
+        { durationMs: 5000, target: 0 },
+      ],
+    }
     expect(rateAt(plan, 5000)).toBeCloseTo(50)
     expect(rateAt(plan, 12_000)).toBeCloseTo(100)
     expect(rateAt(plan, 17_500)).toBeCloseTo(50)
@@ -26,7 +44,14 @@ describe('arrival schedule', () => {
   })
 
   it('inverts the cumulative arrivals exactly at every slot', () => {
-    const plan: ArrivalPlan = { startRate: 20, stages: [{ durationMs: 3000, target: 200 }, { durationMs: 2000, target: 200 }, { durationMs: 4000, target: 5 }] }
+    const plan: ArrivalPlan = {
+      startRate: 20,
+      stages: [
+        { durationMs: 3000, target: 200 },
+        { durationMs: 2000, target: 200 },
+        { durationMs: 4000, target: 5 },
+      ],
+    }
     const total = totalArrivals(plan)
     let previous = -1
     for (let k = 0; k < total; k++) {
@@ -39,7 +64,16 @@ describe('arrival schedule', () => {
   })
 
   it('skips a stage at rate zero', () => {
-    const plan: ArrivalPlan = { startRate: 10, stages: [{ durationMs: 1000, target: 10 }, { durationMs: 0, target: 0 }, { durationMs: 1000, target: 0 }, { durationMs: 0, target: 10 }, { durationMs: 1000, target: 10 }] }
+    const plan: ArrivalPlan = {
+      startRate: 10,
+      stages: [
+        { durationMs: 1000, target: 10 },
+        { durationMs: 0, target: 0 },
+        { durationMs: 1000, target: 0 },
+        { durationMs: 0, target: 10 },
+        { durationMs: 1000, target: 10 },
+      ],
+    }
     expect(arrivalTime(plan, 9)).toBeCloseTo(900)
     expect(arrivalTime(plan, 10)).toBeCloseTo(2000)
   })

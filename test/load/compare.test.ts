@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest'
-import { ExitCode } from '../../src/core/index.js'
-import { compareResults, judgeValidity, loadFailure, seededRandom, verdictFailure, type ComparableResult, type LoadPlan, type RunStats } from '../../src/load/index.js'
+import { exitCodeOf, ExitCode, seededRandom } from '../../src/core/index.js'
+import { compareResults, comparisonVerdict, loadVerdict } from '../../src/load/index.js'
+import { type LoadPlan } from '../../src/load/plan.js'
+import { judgeValidity } from '../../src/load/assemble.js'
+import { type ComparableResult } from '../../src/load/compare.js'
+import { type RunStats } from '../../src/load/result.js'
 
 /** Per-second series around a latency, with noise, as a run of `seconds` would record. */
-function result(p50: number, options: { seconds?: number; runs?: number; seed?: number; model?: 'open' | 'closed'; rps?: number; errorRate?: number } = {}): ComparableResult {
+function result(
+  p50: number,
+  options: { seconds?: number; runs?: number; seed?: number; model?: 'open' | 'closed'; rps?: number; errorRate?: number } = {},
+): ComparableResult {
   const random = seededRandom(options.seed ?? 1)
   const noise = (value: number, spread: number) => value * (1 + (random() - 0.5) * spread)
   return {
@@ -14,7 +21,13 @@ function result(p50: number, options: { seconds?: number; runs?: number; seed?: 
       series: [
         ...Array.from({ length: options.seconds ?? 6 }, () => {
           const requests = Math.round(noise(options.rps ?? 100, 0.04))
-          return { requests, failed: Math.round(requests * (options.errorRate ?? 0)), rps: requests, p50: noise(p50, 0.06), p99: noise(p50 * 1.6, 0.15) }
+          return {
+            requests,
+            failed: Math.round(requests * (options.errorRate ?? 0)),
+            rps: requests,
+            p50: noise(p50, 0.06),
+            p99: noise(p50 * 1.6, 0.15),
+          }
         }),
         // a partial last second is never a sample
         { requests: 3, failed: 3, rps: 30, p50: 1000, p99: 1000, partial: true as const },
@@ -43,7 +56,7 @@ describe('comparing results', () => {
     expect(p50.magnitude).toBe('large')
     expect(p50.pValue).toBeLessThan(0.001)
     expect(comparison.explanation).toMatch(/^regressed: p50 \+\d+\.\d% \(95% CI .*\), Mann–Whitney p < 0\.001, Cliff's δ 1\.00 \(large\)$/)
-    expect(verdictFailure(comparison)?.exit).toBe(ExitCode.CheckFailed)
+    expect(exitCodeOf(comparisonVerdict(comparison))).toBe(ExitCode.CheckFailed)
   })
 
   it('calls a faster server improved', () => {
@@ -60,11 +73,14 @@ describe('comparing results', () => {
     const comparison = compareResults(result(20, { seconds: 2, runs: 1 }), result(30, { seconds: 2, runs: 1 }))
     expect(comparison.verdict).toBe('inconclusive')
     expect(comparison.explanation).toMatch(/too few per-second samples \(2 baseline, 2 current; at least 5 each\)/)
-    expect(verdictFailure(comparison)?.exit).toBe(ExitCode.InvalidMeasurement)
+    expect(exitCodeOf(comparisonVerdict(comparison))).toBe(ExitCode.InvalidMeasurement)
   })
 
   it('judges throughput in the closed model and errors when there are any', () => {
-    const comparison = compareResults(result(20, { model: 'closed', rps: 500, seed: 9 }), result(20, { model: 'closed', rps: 350, seed: 10, errorRate: 0.05 }))
+    const comparison = compareResults(
+      result(20, { model: 'closed', rps: 500, seed: 9 }),
+      result(20, { model: 'closed', rps: 350, seed: 10, errorRate: 0.05 }),
+    )
     expect(comparison.metrics.map((metric) => [metric.metric, metric.verdict])).toEqual([
       ['p50', 'no significant change'],
       ['p99', 'no significant change'],
@@ -76,11 +92,31 @@ describe('comparing results', () => {
 
 function run(overrides: Partial<RunStats> = {}): RunStats {
   return {
-    startedAt: '', finishedAt: '', measuredMs: 3000,
-    requests: { total: 300, ok: 300, failed: 0, errors: 0, timeouts: 0, unexpectedStatus: 0, checkFailed: 0, warmup: 0, dropped: 0, unfinished: 0 },
-    statusCodes: { 200: 300 }, errorCodes: {}, checkFailures: {}, bytesReceived: 0, rps: 100, errorRate: 0,
+    startedAt: '',
+    finishedAt: '',
+    measuredMs: 3000,
+    requests: {
+      total: 300,
+      ok: 300,
+      failed: 0,
+      errors: 0,
+      timeouts: 0,
+      unexpectedStatus: 0,
+      checkFailed: 0,
+      warmup: 0,
+      dropped: 0,
+      unfinished: 0,
+    },
+    statusCodes: { 200: 300 },
+    errorCodes: {},
+    checkFailures: {},
+    bytesReceived: 0,
+    rps: 100,
+    errorRate: 0,
     latency: { p50: 21, p90: 22, p95: 23, p99: 25, p999: 30, max: 31, min: 20, mean: 21, stdev: 1 },
-    perRequest: [], series: [], histogram: '',
+    perRequest: [],
+    series: [],
+    histogram: '',
     generator: { threads: 1, workers: 0, eventLoopUtilization: 0.2, cpuCores: 0.2, cores: 2, saturated: false },
     ...overrides,
   }
@@ -94,16 +130,20 @@ describe('honest measurement', () => {
   })
 
   it('calls a run invalid when the open model fell more than 5% short, saying why', () => {
-    const validity = judgeValidity(plan, [run({ rate: { target: 200, achieved: 47, shortfall: 0.765 }, requests: { ...run().requests, dropped: 306 } })])
+    const validity = judgeValidity(plan, [
+      run({ rate: { target: 200, achieved: 47, shortfall: 0.765 }, requests: { ...run().requests, dropped: 306 } }),
+    ])
     expect(validity.valid).toBe(false)
     expect(validity.reasons[0]!.code).toBe('rate-shortfall')
     expect(validity.reasons[0]!.message).toMatch(/achieved 47\.0 rps of the 200\.0 rps asked for \(77% short, 306 requests never sent/)
     expect(validity.reasons[0]!.hint).toMatch(/All 1 connections were busy/)
-    expect(loadFailure({ validity, thresholds: [] })?.exit).toBe(ExitCode.InvalidMeasurement)
+    expect(exitCodeOf(loadVerdict({ validity, thresholds: [] }))).toBe(ExitCode.InvalidMeasurement)
   })
 
   it('calls a run invalid when the generator itself was saturated', () => {
-    const validity = judgeValidity({ ...plan, model: 'closed' }, [run({ generator: { threads: 1, workers: 0, eventLoopUtilization: 0.97, cpuCores: 1, cores: 2, saturated: true } })])
+    const validity = judgeValidity({ ...plan, model: 'closed' }, [
+      run({ generator: { threads: 1, workers: 0, eventLoopUtilization: 0.97, cpuCores: 1, cores: 2, saturated: true } }),
+    ])
     expect(validity.reasons.map((reason) => reason.code)).toEqual(['generator-saturated'])
     expect(validity.reasons[0]!.message).toMatch(/busy 97% of the time/)
   })
@@ -113,11 +153,24 @@ describe('honest measurement', () => {
   })
 
   it('fails on thresholds with exit 1 only when the measurement is valid', () => {
-    const failed = [{ threshold: 'p99<10ms', metric: 'p99', passed: false, actual: 25, limit: 10, operator: '<' as const, description: 'p99 = 25ms (limit < 10ms)' }]
-    const failure = loadFailure({ validity: { valid: true, reasons: [] }, thresholds: failed })
-    expect(failure?.exit).toBe(ExitCode.CheckFailed)
-    expect(failure?.message).toBe('1 of 1 threshold failed: p99<10ms (p99 = 25ms (limit < 10ms))')
-    const invalid = loadFailure({ validity: { valid: false, reasons: [{ code: 'no-samples', message: 'x', hint: 'y' }] }, thresholds: failed })
-    expect(invalid?.exit).toBe(ExitCode.InvalidMeasurement)
+    const failed = [
+      {
+        threshold: 'p99<10ms',
+        metric: 'p99',
+        passed: false,
+        actual: 25,
+        limit: 10,
+        operator: '<' as const,
+        description: 'p99 = 25ms (limit < 10ms)',
+      },
+    ]
+    const failure = loadVerdict({ validity: { valid: true, reasons: [] }, thresholds: failed })
+    expect(exitCodeOf(failure)).toBe(ExitCode.CheckFailed)
+    expect(failure.reasons).toEqual(['1 of 1 threshold failed: p99<10ms (p99 = 25ms (limit < 10ms))'])
+    const invalid = loadVerdict({
+      validity: { valid: false, reasons: [{ code: 'no-samples', message: 'x', hint: 'y' }] },
+      thresholds: failed,
+    })
+    expect(exitCodeOf(invalid)).toBe(ExitCode.InvalidMeasurement)
   })
 })

@@ -1,16 +1,13 @@
+import { progressBar } from '../../src/core/index.js'
+import { loadProgressUpdate } from '../../src/load/render.js'
 import { describe, expect, it } from 'vitest'
-import {
-  Outcome,
-  Recorder,
-  assembleResult,
-  constantArrival,
-  createLoadProgress,
-  renderLoadResult,
-  tryParseThreshold,
-  type LoadPlan,
-  type SampleBatch,
-  type Threshold,
-} from '../../src/load/index.js'
+import { renderLoadResult, type Threshold } from '../../src/load/index.js'
+import { type LoadPlan } from '../../src/load/plan.js'
+import { Outcome, type SampleBatch } from '../../src/load/agent.js'
+import { Recorder } from '../../src/load/recorder.js'
+import { assembleResult } from '../../src/load/assemble.js'
+import { constantArrival } from '../../src/load/arrival.js'
+import { tryParseThreshold } from '../../src/load/thresholds.js'
 import { palette, stripAnsi } from '../../src/core/index.js'
 
 function plan(overrides: Partial<LoadPlan> = {}): LoadPlan {
@@ -58,7 +55,13 @@ describe('recorder', () => {
   it('leaves the warm-up out and keeps a per-second series with the target rate', () => {
     const recorder = new Recorder(plan())
     recorder.ingest(batch())
-    const stats = recorder.finish({ startedAt: new Date(0), finishedAt: new Date(4000), reports: [{ thread: 0, eventLoopUtilization: 0.2, sent: 350, unfinished: 0 }], process, interrupted: false })
+    const stats = recorder.finish({
+      startedAt: new Date(0),
+      finishedAt: new Date(4000),
+      reports: [{ thread: 0, eventLoopUtilization: 0.2, sent: 350, unfinished: 0 }],
+      process,
+      interrupted: false,
+    })
     expect(stats.requests).toMatchObject({ total: 300, warmup: 50, failed: 30, unexpectedStatus: 30, dropped: 0 })
     expect(stats.statusCodes).toEqual({ 200: 270, 500: 30 })
     expect(stats.rps).toBe(100)
@@ -100,34 +103,28 @@ describe('recorder', () => {
   })
 })
 
-describe('the progress line', () => {
+describe('the progress of a run', () => {
   const live = { elapsedMs: 2000, rps: 98, p99: 23.5, requests: 200, failed: 3 }
-  function stream(isTTY: boolean) {
-    const written: string[] = []
-    return { written, isTTY, write: (chunk: string) => written.push(chunk) > 0 }
-  }
 
-  it('shows the rate, p99 and failures on a terminal', () => {
-    const terminal = stream(true)
-    const progress = createLoadProgress(terminal, {})
-    expect(progress.active).toBe(true)
-    progress.update(live, plan(), 1)
-    progress.done()
-    expect(terminal.written.join('')).toContain('98 rps · p99 24ms · 3 failed')
+  it('is a task with the rate, p99 and failures as its detail, elapsed seconds of the total', () => {
+    expect(loadProgressUpdate(live, plan(), 1)).toMatchObject({ task: 'load', done: 2, detail: '98 rps · p99 24ms · 3 failed' })
+    expect(loadProgressUpdate(live, plan(), 2).task).toBe('load #2')
   })
 
-  it('draws nothing in CI, with NO_COLOR or into a pipe', () => {
-    for (const [isTTY, env] of [
-      [true, { CI: 'true' }],
-      [true, { NO_COLOR: '1' }],
-      [false, {}],
-    ] as const) {
-      const output = stream(isTTY)
-      const progress = createLoadProgress(output, env)
-      expect(progress.active).toBe(false)
-      progress.update(live, plan(), 1)
-      progress.done()
-      expect(output.written).toEqual([])
+  it('is drawn as a bar on a terminal and not at all in CI, with NO_COLOR or into a pipe', () => {
+    const cases = [
+      [true, {}, true],
+      [true, { CI: 'true' }, false],
+      [true, { NO_COLOR: '1' }, false],
+      [false, {}, false],
+    ] as const
+    for (const [isTTY, env, drawn] of cases) {
+      const written: string[] = []
+      const listener = progressBar({ isTTY, write: (chunk: string) => written.push(chunk) > 0 }, env)
+      listener(loadProgressUpdate(live, plan(), 1))
+      listener({ task: 'load', done: 0, total: 0, finished: true })
+      expect(written.join('').includes('98 rps · p99 24ms · 3 failed')).toBe(drawn)
+      if (!drawn) expect(written).toEqual([])
     }
   })
 })

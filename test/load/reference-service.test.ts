@@ -1,6 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp, envFlagProvider, migrate, seed } from '../../reference-service/src/index.js'
 import { runLoad } from '../../src/load/index.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
+import { makeTempDir } from '../helpers/temp.js'
 
 // A scenario with variables and body checks against the real reference service on PostgreSQL
 // (seed scale 0.01: 50 users, 10 products SKU-00001..SKU-00010). The service runs in this process,
@@ -38,8 +38,11 @@ afterAll(async () => {
 
 describe('a scenario against the reference service', () => {
   it('fills user ids, SKUs from a CSV and order bodies, and every check passes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'opsctl-load-refsvc-'))
-    writeFileSync(join(dir, 'skus.csv'), `sku\n${Array.from({ length: 10 }, (_, i) => `SKU-${String(i + 1).padStart(5, '0')}`).join('\n')}\n`)
+    const dir = makeTempDir('opsctl-load-refsvc-')
+    writeFileSync(
+      join(dir, 'skus.csv'),
+      `sku\n${Array.from({ length: 10 }, (_, i) => `SKU-${String(i + 1).padStart(5, '0')}`).join('\n')}\n`,
+    )
     writeFileSync(
       join(dir, 'shop.yaml'),
       `name: shop
@@ -95,7 +98,7 @@ thresholds:
   })
 
   it('catches a body that does not match, request by request', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'opsctl-load-refsvc-'))
+    const dir = makeTempDir('opsctl-load-refsvc-')
     writeFileSync(
       join(dir, 'wrong.yaml'),
       `target: ${url}\nload: { connections: 2, requests: 30 }\nrequests:\n  - path: /users/{{userId}}/orders\n    variables:\n      userId: { counter: { start: 1 } }\n    expect:\n      body:\n        json: { path: $.userId, equals: 1 }\n`,

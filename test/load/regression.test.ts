@@ -1,11 +1,16 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ExitCode, type OpsError } from '../../src/core/index.js'
-import { assembleResult, compareResults, loadFailure, planLoad, readResultFile, runOnce, writeResultFile, type LoadPlan, type RunStats } from '../../src/load/index.js'
+import { ExitCode, exitCodeOf, type OpsError } from '../../src/core/index.js'
+import { compareResults, loadVerdict, readResultFile, writeResultFile } from '../../src/load/index.js'
+import { planLoad } from '../../src/load/load.js'
+import { type LoadPlan } from '../../src/load/plan.js'
+import { assembleResult } from '../../src/load/assemble.js'
+import { runOnce } from '../../src/load/runner.js'
+import { type RunStats } from '../../src/load/result.js'
 import { runCli } from '../helpers/cli.js'
 import { startTestServer, type TestServer } from './support.js'
+import { makeTempDir } from '../helpers/temp.js'
 
 // Result files from real runs: a 20 ms server twice (unchanged) and a 26 ms one (30% slower).
 // The three are loaded at the same time, in several short rounds, so that whatever else this
@@ -13,7 +18,7 @@ import { startTestServer, type TestServer } from './support.js'
 // a stall of this (shared, busy) test process then delays the few requests in flight, where the
 // open model would rightly charge it to every request scheduled during it.
 
-const dir = mkdtempSync(join(tmpdir(), 'opsctl-load-regression-'))
+const dir = makeTempDir('opsctl-load-regression-')
 const files = { baseline: join(dir, 'baseline.json'), unchanged: join(dir, 'unchanged.json'), slower: join(dir, 'slower.json') }
 const servers: TestServer[] = []
 const ROUNDS = 4
@@ -27,7 +32,12 @@ beforeAll(async () => {
   servers.push(fast, same, slow)
   const plans: LoadPlan[] = []
   for (const server of [fast, same, slow]) {
-    plans.push(await planLoad({ source: { url: { url: `${server.url}/users/1/orders` } }, overrides: { connections: 2, durationMs: 3000, warmupMs: 500 } }))
+    plans.push(
+      await planLoad({
+        source: { url: { url: `${server.url}/users/1/orders` } },
+        overrides: { connections: 2, durationMs: 3000, warmupMs: 500 },
+      }),
+    )
   }
   const runs: RunStats[][] = [[], [], []]
   for (let round = 0; round < ROUNDS; round++) {
@@ -64,14 +74,14 @@ describe('comparing result files', () => {
     expect(result.status).toBe(1)
     expect(result.stdout).toMatch(/compared with the baseline .*: regressed/)
     expect(result.stdout).toMatch(/p50 .* regressed/)
-    expect(result.stderr).toMatch(/Error: Regressed against the baseline: p50 \+\d+\.\d% \(95% CI/)
+    expect(result.stderr).toMatch(/Failed: regressed against the baseline: p50 \+\d+\.\d% \(95% CI/)
   })
 
   it('gives the same verdict for --baseline, in the result and its summary (exit 1)', () => {
     const result = assembleResult(slowerPlan, slowerRuns, { baseline: readResultFile(files.baseline) })
     expect(result.comparison?.verdict).toBe('regressed')
     expect(result.summary).toMatchObject({ verdict: 'regressed', outcome: 'failed', runs: ROUNDS })
-    expect(loadFailure(result)?.exit).toBe(ExitCode.CheckFailed)
+    expect(exitCodeOf(loadVerdict(result))).toBe(ExitCode.CheckFailed)
   })
 
   it('refuses a file that is not a load result (exit 2)', () => {

@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runLoad } from '../../src/load/index.js'
 import { startTestServer, type TestServer } from './support.js'
+import { makeTempDir } from '../helpers/temp.js'
 
 // Real runs of autocannon against a local node:http server that answers after 20 ms.
 // Bounds are tolerant: they check what is measured, not how fast this machine is. The latency
@@ -26,7 +26,7 @@ afterEach(async () => {
 })
 
 function scenarioFile(yaml: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'opsctl-load-'))
+  const dir = makeTempDir('opsctl-load-')
   writeFileSync(join(dir, 'scenario.yaml'), yaml)
   return join(dir, 'scenario.yaml')
 }
@@ -63,7 +63,10 @@ describe('closed model', () => {
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve))
     try {
       const port = (hanging.address() as { port: number }).port
-      const result = await runLoad({ source: { url: { url: `http://127.0.0.1:${port}/` } }, overrides: { connections: 1, requests: 6, timeoutMs: 1000 } })
+      const result = await runLoad({
+        source: { url: { url: `http://127.0.0.1:${port}/` } },
+        overrides: { connections: 1, requests: 6, timeoutMs: 1000 },
+      })
       expect(result.runs[0]!.requests).toMatchObject({ total: 6, ok: 5, timeouts: 1, failed: 1 })
     } finally {
       hanging.closeAllConnections()
@@ -112,7 +115,9 @@ describe('open model', () => {
 
   it('ramps along stages and measures each second against its own target', async () => {
     const target = await server({ delayMs: 5 })
-    const file = scenarioFile(`target: ${target.url}\nload:\n  startRate: 20\n  stages:\n    - { duration: 1s, target: 100 }\n    - { duration: 1s, target: 100 }\nrequests:\n  - path: /\n`)
+    const file = scenarioFile(
+      `target: ${target.url}\nload:\n  startRate: 20\n  stages:\n    - { duration: 1s, target: 100 }\n    - { duration: 1s, target: 100 }\nrequests:\n  - path: /\n`,
+    )
     const result = await runLoad({ source: { scenarioFile: file } })
     const run = result.runs[0]!
     expect(run.series.map((second) => Math.round(second.targetRps!))).toEqual([60, 100])
@@ -140,7 +145,11 @@ describe('open model', () => {
     const controller = new AbortController()
     setTimeout(() => controller.abort(), 600)
     const started = Date.now()
-    const result = await runLoad({ source: { url: { url: target.url } }, overrides: { rate: 50, durationMs: 20_000 }, signal: controller.signal })
+    const result = await runLoad({
+      source: { url: { url: target.url } },
+      overrides: { rate: 50, durationMs: 20_000 },
+      signal: controller.signal,
+    })
     expect(Date.now() - started).toBeLessThan(5000)
     expect(result.aggregate.interrupted).toBe(true)
     expect(result.validity.reasons.map((reason) => reason.code)).toContain('interrupted')

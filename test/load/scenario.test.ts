@@ -1,9 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ExitCode, OpsError } from '../../src/core/index.js'
-import { buildPlan, loadScenarioFile, parseScenarioText, quickScenario, renderTemplate, type Scenario, type Target } from '../../src/load/index.js'
+import { loadScenarioFile } from '../../src/load/index.js'
+import { parseScenarioText } from '../../src/load/scenario-file.js'
+import { type Scenario } from '../../src/load/scenario.js'
+import { buildPlan, quickScenario } from '../../src/load/build-plan.js'
+import { renderTemplate } from '../../src/load/template.js'
+import { type Target } from '../../src/load/plan.js'
+import { makeTempDir } from '../helpers/temp.js'
 
 function refusal(text: string): OpsError {
   try {
@@ -16,7 +21,14 @@ function refusal(text: string): OpsError {
   throw new Error('expected the scenario to be refused')
 }
 
-const target: Target = { url: 'http://127.0.0.1:3000', protocol: 'http:', host: '127.0.0.1:3000', address: '127.0.0.1', port: 3000, basePath: '' }
+const target: Target = {
+  url: 'http://127.0.0.1:3000',
+  protocol: 'http:',
+  host: '127.0.0.1:3000',
+  address: '127.0.0.1',
+  port: 3000,
+  basePath: '',
+}
 
 const VALID = `name: orders
 target: http://127.0.0.1:3000
@@ -95,9 +107,15 @@ describe('scenario files', () => {
   })
 
   it('refuses a wrong type at the line and column of the value', () => {
-    expect(refusal('load:\n  connections: ten\nrequests:\n  - path: /\n').message).toMatch(/^load\.yaml:2:16: load\.connections: .*expected number/)
-    expect(refusal('load:\n  duration: 10 parsecs\nrequests:\n  - path: /\n').message).toMatch(/^load\.yaml:2:13: load\.duration: "10 parsecs" is not a duration/)
-    expect(refusal('requests:\n  - path: /\n    method: FETCH\n').message).toMatch(/^load\.yaml:3:13: requests\[0\]\.method: method must be one of GET/)
+    expect(refusal('load:\n  connections: ten\nrequests:\n  - path: /\n').message).toMatch(
+      /^load\.yaml:2:16: load\.connections: .*expected number/,
+    )
+    expect(refusal('load:\n  duration: 10 parsecs\nrequests:\n  - path: /\n').message).toMatch(
+      /^load\.yaml:2:13: load\.duration: "10 parsecs" is not a duration/,
+    )
+    expect(refusal('requests:\n  - path: /\n    method: FETCH\n').message).toMatch(
+      /^load\.yaml:3:13: requests\[0\]\.method: method must be one of GET/,
+    )
     expect(refusal('requests:\n  - path: users\n').message).toMatch(/^load\.yaml:2:11: requests\[0\]\.path: a path starts with "\/"/)
   })
 
@@ -108,7 +126,9 @@ describe('scenario files', () => {
 
   it('points inside a quoted threshold at the character that is wrong', () => {
     const error = refusal('requests:\n  - path: /\nthresholds:\n  - p99<250ms\n  - "p95<25x0ms"\n')
-    expect(error.message).toBe('load.yaml:5:12: thresholds[1]: invalid threshold "p95<25x0ms": "x" is not a duration unit; use us, ms, s or m')
+    expect(error.message).toBe(
+      'load.yaml:5:12: thresholds[1]: invalid threshold "p95<25x0ms": "x" is not a duration unit; use us, ms, s or m',
+    )
   })
 
   it('reports every mistake the schema lets through, each on its line', () => {
@@ -133,13 +153,21 @@ describe('scenario files', () => {
     expect(refusal('- path: /\n').message).toMatch(/^load\.yaml:1:1: a scenario is a mapping/)
     expect(refusal('target: http://127.0.0.1:3000\n').message).toMatch(/requests: .*expected array/)
     expect(refusal('requests: []\n').message).toMatch(/at least one request/)
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((name, i) => `${name}: &${name} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(', ')}]`), 'requests: [{ path: /, body: *h }]'].join('\n')
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x]',
+      ...'bcdefgh'.split('').map((name, i) => `${name}: &${name} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(', ')}]`),
+      'requests: [{ path: /, body: *h }]',
+    ].join('\n')
     expect(refusal(bomb).message).toMatch(/cannot read the scenario/)
   })
 
   it('refuses a variable that is two kinds at once or a range upside down', () => {
-    expect(refusal('requests:\n  - path: /{{x}}\n    variables:\n      x: { counter: {}, values: [1] }\n').message).toMatch(/^load\.yaml:4:10: requests\[0\]\.variables\.x: a variable is exactly one of/)
-    expect(refusal('requests:\n  - path: /{{x}}\n    variables:\n      x: { random: { min: 9, max: 1 } }\n').message).toMatch(/min \(9\) is above max \(1\)/)
+    expect(refusal('requests:\n  - path: /{{x}}\n    variables:\n      x: { counter: {}, values: [1] }\n').message).toMatch(
+      /^load\.yaml:4:10: requests\[0\]\.variables\.x: a variable is exactly one of/,
+    )
+    expect(refusal('requests:\n  - path: /{{x}}\n    variables:\n      x: { random: { min: 9, max: 1 } }\n').message).toMatch(
+      /min \(9\) is above max \(1\)/,
+    )
   })
 
   it('refuses a target that is not an http URL', () => {
@@ -149,7 +177,7 @@ describe('scenario files', () => {
 
 describe('CSV variables', () => {
   function scenarioDir(files: Record<string, string>): string {
-    const dir = mkdtempSync(join(tmpdir(), 'opsctl-scenario-'))
+    const dir = makeTempDir('opsctl-scenario-')
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
     return dir
   }
@@ -157,10 +185,16 @@ describe('CSV variables', () => {
   it('reads a column of a CSV file next to the scenario', () => {
     const dir = scenarioDir({
       'skus.csv': 'id,sku\n1,SKU-00001\n2,"SKU-00002"\n',
-      'load.yaml': 'requests:\n  - path: /items?sku={{sku}}\n    variables:\n      sku: { csv: { file: skus.csv, column: sku }, order: random }\n',
+      'load.yaml':
+        'requests:\n  - path: /items?sku={{sku}}\n    variables:\n      sku: { csv: { file: skus.csv, column: sku }, order: random }\n',
     })
     const scenario: Scenario = loadScenarioFile(join(dir, 'load.yaml'))
-    expect(scenario.specs[0]!.variables.sku).toEqual({ kind: 'values', values: ['SKU-00001', 'SKU-00002'], order: 'random', source: 'skus.csv' })
+    expect(scenario.specs[0]!.variables.sku).toEqual({
+      kind: 'values',
+      values: ['SKU-00001', 'SKU-00002'],
+      order: 'random',
+      source: 'skus.csv',
+    })
   })
 
   it('names a missing file or column at the line that names it', () => {
@@ -169,8 +203,12 @@ describe('CSV variables', () => {
       'missing.yaml': 'requests:\n  - path: /{{s}}\n    variables:\n      s:\n        csv: { file: nope.csv }\n',
       'column.yaml': 'requests:\n  - path: /{{s}}\n    variables:\n      s:\n        csv: { file: skus.csv, column: name }\n',
     })
-    expect(() => loadScenarioFile(join(dir, 'missing.yaml'))).toThrow(/missing\.yaml:5:22: requests\[0\]\.variables\.s\.csv\.file: cannot read nope\.csv: ENOENT$/)
-    expect(() => loadScenarioFile(join(dir, 'column.yaml'))).toThrow(/column\.yaml:5:40: .*skus\.csv has no column "name"; its columns are id, sku/)
+    expect(() => loadScenarioFile(join(dir, 'missing.yaml'))).toThrow(
+      /missing\.yaml:5:22: requests\[0\]\.variables\.s\.csv\.file: cannot read nope\.csv: ENOENT$/,
+    )
+    expect(() => loadScenarioFile(join(dir, 'column.yaml'))).toThrow(
+      /column\.yaml:5:40: .*skus\.csv has no column "name"; its columns are id, sku/,
+    )
   })
 })
 

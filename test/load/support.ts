@@ -13,7 +13,9 @@ export interface TestServer {
  * A tiny server on 127.0.0.1 that answers after `delayMs`; `status(n)` picks the status of the
  * n-th request (1-based), `body` the answer. Every test stops the servers it starts.
  */
-export async function startTestServer(options: { delayMs?: number; status?: (n: number) => number; body?: (request: http.IncomingMessage, text: string) => string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { delayMs?: number; status?: (n: number) => number; body?: (request: http.IncomingMessage, text: string) => string } = {},
+): Promise<TestServer> {
   let count = 0
   const paths: string[] = []
   const server = http.createServer((request, response) => {
@@ -50,7 +52,10 @@ export async function startTestServer(options: { delayMs?: number; status?: (n: 
  * The same server in a child process, for tests that run the CLI synchronously (runCli blocks
  * this process's event loop, so a server in it could not answer).
  */
-export async function startServerProcess(options: { delayMs: number; errorEvery?: number }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startServerProcess(options: {
+  delayMs: number
+  errorEvery?: number
+}): Promise<{ url: string; close(): Promise<void> }> {
   const { spawn } = await import('node:child_process')
   const script = `
     const http = require('node:http')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ExitCode, OpsError } from '../../src/core/index.js'
-import { isLoopbackAddress, probeTarget, resolveTarget } from '../../src/load/index.js'
+import { isLoopbackAddress, probeTarget, resolveTarget } from '../../src/load/target.js'
 import { startTestServer } from './support.js'
 
 describe('load targets', () => {

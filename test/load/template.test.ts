@@ -1,20 +1,16 @@
 import { describe, expect, it } from 'vitest'
+import { seededRandom } from '../../src/core/index.js'
 import {
   checkBody,
-  compileRequest,
-  chooseByWeight,
-  cumulativeWeights,
   jsonBodyTemplate,
-  parseCsv,
   parseJsonPath,
   parseTemplate,
   renderTemplate,
-  seededRandom,
   variableSource,
-  type RequestSpec,
-  type Target,
   type Template,
-} from '../../src/load/index.js'
+} from '../../src/load/template.js'
+import { compileRequest, chooseByWeight, cumulativeWeights, type RequestSpec, type Target } from '../../src/load/plan.js'
+import { parseCsv } from '../../src/load/csv.js'
 
 function template(text: string, encoding: 'uri' | 'raw' = 'raw', known?: string[]): Template {
   const parsed = parseTemplate(text, encoding, known ? new Set(known) : undefined)
@@ -22,29 +18,53 @@ function template(text: string, encoding: 'uri' | 'raw' = 'raw', known?: string[
   return parsed.template
 }
 
-const target: Target = { url: 'http://127.0.0.1:3000', protocol: 'http:', host: '127.0.0.1:3000', address: '127.0.0.1', port: 3000, basePath: '' }
+const target: Target = {
+  url: 'http://127.0.0.1:3000',
+  protocol: 'http:',
+  host: '127.0.0.1:3000',
+  address: '127.0.0.1',
+  port: 3000,
+  basePath: '',
+}
 
 describe('templates', () => {
   it('substitutes variables into a path, encoding them', () => {
-    expect(renderTemplate(template('/users/{{ id }}/orders?sku={{sku}}', 'uri'), { id: 42, sku: 'A B/C' })).toBe('/users/42/orders?sku=A%20B%2FC')
+    expect(renderTemplate(template('/users/{{ id }}/orders?sku={{sku}}', 'uri'), { id: 42, sku: 'A B/C' })).toBe(
+      '/users/42/orders?sku=A%20B%2FC',
+    )
   })
 
   it('reports an unknown variable and an unclosed brace with their column', () => {
-    expect(parseTemplate('/users/{{userid}}', 'uri', new Set(['userId']))).toEqual({ ok: false, column: 10, reason: 'unknown variable "userid"; this request defines userId' })
+    expect(parseTemplate('/users/{{userid}}', 'uri', new Set(['userId']))).toEqual({
+      ok: false,
+      column: 10,
+      reason: 'unknown variable "userid"; this request defines userId',
+    })
     expect(parseTemplate('/a/{{id', 'uri')).toMatchObject({ ok: false, column: 4 })
-    expect(parseTemplate('/a/{{ 1x }}', 'uri')).toMatchObject({ ok: false, column: 6, reason: expect.stringMatching(/not a variable name/) })
+    expect(parseTemplate('/a/{{ 1x }}', 'uri')).toMatchObject({
+      ok: false,
+      column: 6,
+      reason: expect.stringMatching(/not a variable name/),
+    })
     expect(parseTemplate('{{__proto__}}', 'raw')).toMatchObject({ ok: false })
   })
 
   it('keeps a JSON body typed: a lone variable stays a number, embedded ones are escaped', () => {
-    const parsed = jsonBodyTemplate({ userId: '{{id}}', note: 'say "{{word}}"', items: [{ sku: '{{word}}', quantity: 2 }], gift: false }, new Set(['id', 'word']))
+    const parsed = jsonBodyTemplate(
+      { userId: '{{id}}', note: 'say "{{word}}"', items: [{ sku: '{{word}}', quantity: 2 }], gift: false },
+      new Set(['id', 'word']),
+    )
     if (!parsed.ok) throw new Error(parsed.reason)
     const body = renderTemplate(parsed.template, { id: 7, word: 'a"b' })
     expect(JSON.parse(body)).toEqual({ userId: 7, note: 'say "a"b"', items: [{ sku: 'a"b', quantity: 2 }], gift: false })
   })
 
   it('names the place of an unknown variable inside a JSON body', () => {
-    expect(jsonBodyTemplate({ items: [{ sku: 'x-{{sku}}' }] }, new Set())).toMatchObject({ ok: false, path: ['items', 0, 'sku'], column: 5 })
+    expect(jsonBodyTemplate({ items: [{ sku: 'x-{{sku}}' }] }, new Set())).toMatchObject({
+      ok: false,
+      path: ['items', 0, 'sku'],
+      column: 5,
+    })
   })
 })
 
@@ -81,17 +101,33 @@ describe('variables', () => {
 })
 
 describe('requests', () => {
-  const spec = (overrides: Partial<RequestSpec> = {}): RequestSpec => ({ name: 'r', weight: 1, method: 'GET', path: template('/x'), headers: [], variables: {}, expect: {}, ...overrides })
+  const spec = (overrides: Partial<RequestSpec> = {}): RequestSpec => ({
+    name: 'r',
+    weight: 1,
+    method: 'GET',
+    path: template('/x'),
+    headers: [],
+    variables: {},
+    expect: {},
+    ...overrides,
+  })
 
   it('builds the bytes once for a request without variables', () => {
     const compiled = compileRequest(spec({ headers: [{ name: 'accept', value: template('application/json') }] }), target)
-    expect(compiled.fixed?.toString()).toBe('GET /x HTTP/1.1\r\nHost: 127.0.0.1:3000\r\nConnection: keep-alive\r\naccept: application/json\r\n\r\n')
+    expect(compiled.fixed?.toString()).toBe(
+      'GET /x HTTP/1.1\r\nHost: 127.0.0.1:3000\r\nConnection: keep-alive\r\naccept: application/json\r\n\r\n',
+    )
   })
 
   it('builds a body with its length, under the base path', () => {
-    const compiled = compileRequest(spec({ method: 'POST', path: template('/o/{{id}}', 'uri', ['id']), body: template('{"id":{{id}}}', 'raw', ['id']) }), { ...target, basePath: '/api' })
+    const compiled = compileRequest(
+      spec({ method: 'POST', path: template('/o/{{id}}', 'uri', ['id']), body: template('{"id":{{id}}}', 'raw', ['id']) }),
+      { ...target, basePath: '/api' },
+    )
     expect(compiled.fixed).toBeUndefined()
-    expect(compiled.build({ id: 12 }).toString()).toBe('POST /api/o/12 HTTP/1.1\r\nHost: 127.0.0.1:3000\r\nConnection: keep-alive\r\nContent-Length: 9\r\n\r\n{"id":12}')
+    expect(compiled.build({ id: 12 }).toString()).toBe(
+      'POST /api/o/12 HTTP/1.1\r\nHost: 127.0.0.1:3000\r\nConnection: keep-alive\r\nContent-Length: 9\r\n\r\n{"id":12}',
+    )
   })
 
   it('chooses requests in proportion to their weights', () => {
@@ -135,7 +171,14 @@ describe('body checks', () => {
 describe('CSV', () => {
   it('reads quoted fields, doubled quotes, CRLF and a BOM', () => {
     const table = parseCsv('\ufeffsku,name\r\n"A,1","say ""hi"""\r\nB-2,plain\r\n\r\n')
-    expect(table).toEqual({ ok: true, header: ['sku', 'name'], rows: [['A,1', 'say "hi"'], ['B-2', 'plain']] })
+    expect(table).toEqual({
+      ok: true,
+      header: ['sku', 'name'],
+      rows: [
+        ['A,1', 'say "hi"'],
+        ['B-2', 'plain'],
+      ],
+    })
   })
 
   it('reads a last row without a newline and quoted newlines', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ExitCode, OpsError } from '../../src/core/index.js'
-import { evaluateThresholds, parseThresholdFlag, tryParseThreshold, type Threshold, type ThresholdInputs } from '../../src/load/index.js'
+import { parseThresholdFlag, type Threshold } from '../../src/load/index.js'
+import { evaluateThresholds, tryParseThreshold, type ThresholdInputs } from '../../src/load/thresholds.js'
 
 function parsed(text: string): Threshold {
   const result = tryParseThreshold(text)
@@ -115,10 +116,11 @@ describe('evaluating thresholds', () => {
       ['errors<=3', true],
     ])
     expect(outcomes[0]!.description).toBe('p99 = 312ms (limit < 250ms)')
-    expect(evaluateThresholds([parsed('p99<1.5s'), parsed('p50<300us')], { ...inputs, percentile: () => 21.0869 }).map((outcome) => outcome.description)).toEqual([
-      'p99 = 21.09ms (limit < 1.5s)',
-      'p50 = 21.09ms (limit < 300µs)',
-    ])
+    expect(
+      evaluateThresholds([parsed('p99<1.5s'), parsed('p50<300us')], { ...inputs, percentile: () => 21.0869 }).map(
+        (outcome) => outcome.description,
+      ),
+    ).toEqual(['p99 = 21.09ms (limit < 1.5s)', 'p50 = 21.09ms (limit < 300µs)'])
     expect(outcomes[2]!.description).toBe('error_rate = 10% (limit < 1%)')
     expect(outcomes[3]!.description).toBe('rps = 480.5 rps (limit > 500.0 rps)')
   })

@@ -29,23 +29,35 @@ describe('server logs', () => {
     const path = file('access.log', '127.0.0.1 - - [01/May/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 612\n'.repeat(20))
     await expect(findNPlusOne({ logs: [path] })).rejects.toMatchObject({
       exit: 2,
-      message: expect.stringMatching(/No line of .*access\.log could be read as a PostgreSQL log in stderr format \(20 lines skipped; .*access\.log:1: no prefix match/),
+      message: expect.stringMatching(
+        /No line of .*access\.log could be read as a PostgreSQL log in stderr format \(20 lines skipped; .*access\.log:1: no prefix match/,
+      ),
       hint: expect.stringContaining('--prefix'),
     })
   })
 
   it('with a different log_line_prefix than given are an error that says so', async () => {
-    await expect(findNPlusOne({ logs: [join(FIXTURES, 'shop.log')] }, { prefix: '%t [%p]: user=%u,db=%d ' })).rejects.toMatchObject({ exit: 2, hint: expect.stringContaining('SHOW log_line_prefix') })
+    await expect(findNPlusOne({ logs: [join(FIXTURES, 'shop.log')] }, { prefix: '%t [%p]: user=%u,db=%d ' })).rejects.toMatchObject({
+      exit: 2,
+      hint: expect.stringContaining('SHOW log_line_prefix'),
+    })
   })
 
   it('that are OTLP traces are an error pointing to --otlp', async () => {
     const path = file('traces.json', '{"resourceSpans":[]}\n')
-    await expect(findNPlusOne({ logs: [path] })).rejects.toMatchObject({ exit: 2, message: expect.stringContaining('looks like OpenTelemetry traces'), hint: expect.stringContaining('--otlp') })
+    await expect(findNPlusOne({ logs: [path] })).rejects.toMatchObject({
+      exit: 2,
+      message: expect.stringContaining('looks like OpenTelemetry traces'),
+      hint: expect.stringContaining('--otlp'),
+    })
   })
 
   it('that are binary are an error naming the line of the first NUL byte', async () => {
     const path = file('image.png', Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n'), Buffer.alloc(64), Buffer.from('IHDR')]))
-    await expect(findNPlusOne({ logs: [path] })).rejects.toMatchObject({ exit: 2, message: expect.stringMatching(/image\.png is binary, not a text log: NUL byte at line 3/) })
+    await expect(findNPlusOne({ logs: [path] })).rejects.toMatchObject({
+      exit: 2,
+      message: expect.stringMatching(/image\.png is binary, not a text log: NUL byte at line 3/),
+    })
   })
 
   it('with binary junk in the middle have those lines counted as skipped, the rest read', async () => {
@@ -69,7 +81,10 @@ describe('server logs', () => {
   it('gzipped and truncated are an error naming the file and how far it got', async () => {
     const gz = gzipSync(Buffer.concat(Array(20).fill(shopLog())))
     const path = file('cut.log.gz', gz.subarray(0, Math.floor(gz.length / 2)))
-    await expect(findNPlusOne({ logs: [path] })).rejects.toMatchObject({ exit: 2, message: expect.stringMatching(/cut\.log\.gz: the gzip data is corrupt or truncated after line \d+/) })
+    await expect(findNPlusOne({ logs: [path] })).rejects.toMatchObject({
+      exit: 2,
+      message: expect.stringMatching(/cut\.log\.gz: the gzip data is corrupt or truncated after line \d+/),
+    })
   })
 
   it('in csvlog format cut inside a quoted field count the truncated record as skipped', async () => {
@@ -90,14 +105,30 @@ describe('server logs', () => {
   })
 
   it('without any statement are an error saying which settings to turn on', async () => {
-    const path = file('quiet.log', '2024-05-01 10:00:00.000 UTC [7] LOG:  checkpoint starting: time\n2024-05-01 10:00:01.000 UTC [7] LOG:  checkpoint complete\n')
-    await expect(findNPlusOne({ logs: [path] })).rejects.toMatchObject({ exit: 2, message: expect.stringContaining('No SQL statements found'), hint: expect.stringContaining('log_min_duration_statement = 0') })
-    await expect(summarizeStatements({ logs: [file('empty.log', '')] })).rejects.toMatchObject({ exit: 2, message: expect.stringContaining('No SQL statements found') })
+    const path = file(
+      'quiet.log',
+      '2024-05-01 10:00:00.000 UTC [7] LOG:  checkpoint starting: time\n2024-05-01 10:00:01.000 UTC [7] LOG:  checkpoint complete\n',
+    )
+    await expect(findNPlusOne({ logs: [path] })).rejects.toMatchObject({
+      exit: 2,
+      message: expect.stringContaining('No SQL statements found'),
+      hint: expect.stringContaining('log_min_duration_statement = 0'),
+    })
+    await expect(summarizeStatements({ logs: [file('empty.log', '')] })).rejects.toMatchObject({
+      exit: 2,
+      message: expect.stringContaining('No SQL statements found'),
+    })
   })
 
   it('that do not exist, or a glob that matches nothing, are an error', async () => {
-    await expect(findNPlusOne({ logs: [join(dir, 'missing.log')] })).rejects.toMatchObject({ exit: 2, message: expect.stringContaining('no such file') })
-    await expect(findNPlusOne({ logs: [join(dir, 'nothing-*.log')] })).rejects.toMatchObject({ exit: 2, message: expect.stringContaining('No file matches') })
+    await expect(findNPlusOne({ logs: [join(dir, 'missing.log')] })).rejects.toMatchObject({
+      exit: 2,
+      message: expect.stringContaining('no such file'),
+    })
+    await expect(findNPlusOne({ logs: [join(dir, 'nothing-*.log')] })).rejects.toMatchObject({
+      exit: 2,
+      message: expect.stringContaining('No file matches'),
+    })
     await expect(findNPlusOne({})).rejects.toMatchObject({ exit: 2, message: 'No input given' })
   })
 })
@@ -132,7 +163,10 @@ describe('OTLP traces', () => {
 
   it('cut short are an error naming where the document ends', async () => {
     const path = file('cut.otlp.json', doc.slice(0, doc.length / 2))
-    await expect(findNPlusOne({ otlp: [path] })).rejects.toMatchObject({ exit: 2, message: expect.stringMatching(/cut\.otlp\.json as OTLP JSON: the document starting at line 1 is cut short: it ends at line \d+/) })
+    await expect(findNPlusOne({ otlp: [path] })).rejects.toMatchObject({
+      exit: 2,
+      message: expect.stringMatching(/cut\.otlp\.json as OTLP JSON: the document starting at line 1 is cut short: it ends at line \d+/),
+    })
   })
 
   it('as JSON lines with a broken line count it as skipped and read the rest', async () => {
@@ -143,20 +177,37 @@ describe('OTLP traces', () => {
   })
 
   it('that are something else are an error', async () => {
-    await expect(findNPlusOne({ otlp: [join(FIXTURES, 'shop.log')] })).rejects.toMatchObject({ exit: 2, message: expect.stringContaining('is not OTLP JSON traces') })
-    await expect(findNPlusOne({ otlp: [file('other.json', '{"hello":"world"}\n')] })).rejects.toMatchObject({ exit: 2, message: expect.stringContaining('no resourceSpans') })
-    await expect(findNPlusOne({ otlp: [file('empty.json', '')] })).rejects.toMatchObject({ exit: 2, message: expect.stringContaining('is empty') })
+    await expect(findNPlusOne({ otlp: [join(FIXTURES, 'shop.log')] })).rejects.toMatchObject({
+      exit: 2,
+      message: expect.stringContaining('is not OTLP JSON traces'),
+    })
+    await expect(findNPlusOne({ otlp: [file('other.json', '{"hello":"world"}\n')] })).rejects.toMatchObject({
+      exit: 2,
+      message: expect.stringContaining('no resourceSpans'),
+    })
+    await expect(findNPlusOne({ otlp: [file('empty.json', '')] })).rejects.toMatchObject({
+      exit: 2,
+      message: expect.stringContaining('is empty'),
+    })
   })
 
   it('without database spans are an error saying what the spans need', async () => {
-    const path = file('http-only.json', JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '1'.repeat(32), spanId: '1'.repeat(16), name: 'GET /', kind: 2 }] }] }] }))
+    const path = file(
+      'http-only.json',
+      JSON.stringify({
+        resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '1'.repeat(32), spanId: '1'.repeat(16), name: 'GET /', kind: 2 }] }] }],
+      }),
+    )
     await expect(findNPlusOne({ otlp: [path] })).rejects.toMatchObject({ exit: 2, hint: expect.stringContaining('db.query.text') })
   })
 })
 
 describe('service query logs', () => {
   it('that are something else are an error; broken lines are counted', async () => {
-    await expect(findNPlusOne({ serviceLogs: [join(FIXTURES, 'shop.log')] })).rejects.toMatchObject({ exit: 2, message: expect.stringContaining('is not an opsctl query log') })
+    await expect(findNPlusOne({ serviceLogs: [join(FIXTURES, 'shop.log')] })).rejects.toMatchObject({
+      exit: 2,
+      message: expect.stringContaining('is not an opsctl query log'),
+    })
     const line = (i: number) => JSON.stringify({ sql: `SELECT * FROM items WHERE order_id = ${i}`, unit: { kind: 'request', id: 'r1' } })
     const report = await findNPlusOne({ serviceLogs: [file('queries.jsonl', [0, 1, 2, 3, 4].map(line).join('\n') + '\n{"sql": "SELECT')] })
     expect(report.sources[0]!.skipped.lines).toBe(1)

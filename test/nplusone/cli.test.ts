@@ -7,12 +7,28 @@ const FIXTURES = new URL('./fixtures/', import.meta.url).pathname
 
 describe('opsctl db nplusone', () => {
   it('reads stdin, honours --ignore, and prints one JSON document with --json', () => {
-    const result = runCli(['db', 'nplusone', '--log', '-', '--json', '--ignore', 'INSERT INTO items*', '--ignore', 'select sku from items where *', '--show-params'], {
-      input: readFileSync(`${FIXTURES}shop.log`, 'utf8'),
-    })
+    const result = runCli(
+      [
+        'db',
+        'nplusone',
+        '--log',
+        '-',
+        '--json',
+        '--ignore',
+        'INSERT INTO items*',
+        '--ignore',
+        'select sku from items where *',
+        '--show-params',
+      ],
+      {
+        input: readFileSync(`${FIXTURES}shop.log`, 'utf8'),
+      },
+    )
     expect(result.status, result.stderr).toBe(0)
     const report = JSON.parse(result.stdout)
-    expect(report.patterns.map((pattern: { sql: string }) => pattern.sql)).toEqual(['SELECT id, sku, quantity FROM items WHERE order_id = $1 ORDER BY id'])
+    expect(report.patterns.map((pattern: { sql: string }) => pattern.sql)).toEqual([
+      'SELECT id, sku, quantity FROM items WHERE order_id = $1 ORDER BY id',
+    ])
     expect(report.patterns[0].samples).toHaveLength(3)
     expect(report.sources[0]).toMatchObject({ name: 'stdin', format: 'stderr', statements: 34 })
   })

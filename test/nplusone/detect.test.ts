@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { NPlusOneDetector, detectNPlusOne, loadQueryParser, type QueryExecution } from '../../src/nplusone/index.js'
+import { NPlusOneDetector, detectNPlusOne } from '../../src/nplusone/detect.js'
+import { loadQueryParser } from '../../src/nplusone/identity.js'
+import type { QueryExecution } from '../../src/nplusone/types.js'
 import { ITEMS, ORDERS, USER, inUnit, repeated, request } from './helpers/executions.js'
 
 beforeAll(() => loadQueryParser())
@@ -25,15 +27,22 @@ describe('detectNPlusOne finds', () => {
     })
     expect(pattern!.totalMs).toBeCloseTo(1.8)
     expect(pattern!.meanMs).toBeCloseTo(0.3)
-    expect(pattern!.fix.batched).toBe('SELECT id, order_id, product_id, sku, quantity, price_cents FROM items WHERE order_id = ANY($1) ORDER BY order_id, id')
+    expect(pattern!.fix.batched).toBe(
+      'SELECT id, order_id, product_id, sku, quantity, price_cents FROM items WHERE order_id = ANY($1) ORDER BY order_id, id',
+    )
   })
 
   it('repeats interleaved with other cheap statements', () => {
     const unit = request('r1')
     const statements: string[] = [ORDERS]
-    for (let i = 0; i < 5; i++) statements.push(`SELECT id FROM items WHERE order_id = ${i}`, 'SELECT now()', `SELECT name FROM products WHERE id = ${i}`)
+    for (let i = 0; i < 5; i++)
+      statements.push(`SELECT id FROM items WHERE order_id = ${i}`, 'SELECT now()', `SELECT name FROM products WHERE id = ${i}`)
     const patterns = detectNPlusOne(inUnit(unit, statements))
-    expect(patterns.map((pattern) => pattern.sql).sort()).toEqual(['SELECT id FROM items WHERE order_id = $1', 'SELECT name FROM products WHERE id = $1', 'SELECT now()'])
+    expect(patterns.map((pattern) => pattern.sql).sort()).toEqual([
+      'SELECT id FROM items WHERE order_id = $1',
+      'SELECT name FROM products WHERE id = $1',
+      'SELECT now()',
+    ])
   })
 
   it('repeats issued concurrently (Promise.all): overlapping, out of order, interleaved with another request', () => {
@@ -52,18 +61,30 @@ describe('detectNPlusOne finds', () => {
 
   it('repeats inside an explicit transaction on one session', () => {
     const session = '4242'
-    const statements = ['BEGIN', 'INSERT INTO orders (user_id) VALUES ($1) RETURNING id', ...Array(5).fill('INSERT INTO items (order_id, sku) VALUES ($1, $2)'), 'COMMIT']
+    const statements = [
+      'BEGIN',
+      'INSERT INTO orders (user_id) VALUES ($1) RETURNING id',
+      ...Array(5).fill('INSERT INTO items (order_id, sku) VALUES ($1, $2)'),
+      'COMMIT',
+    ]
     // Slow application code between statements: inside a transaction, idle gaps do not end the unit.
     const executions = statements.map((sql, i) => ({ sql, session, startMs: i * 200, durationMs: 0.2 }))
     const patterns = detectNPlusOne(executions)
     expect(patterns).toHaveLength(1)
-    expect(patterns[0]).toMatchObject({ kind: 'insert', executions: 5, worstUnit: { kind: 'session' }, producer: { sql: 'INSERT INTO orders (user_id) VALUES ($1) RETURNING id' } })
+    expect(patterns[0]).toMatchObject({
+      kind: 'insert',
+      executions: 5,
+      worstUnit: { kind: 'session' },
+      producer: { sql: 'INSERT INTO orders (user_id) VALUES ($1) RETURNING id' },
+    })
     expect(patterns[0]!.fix.batched).toBe('INSERT INTO items (order_id, sku) SELECT * FROM unnest($1::<order_id type>[], $2::<sku type>[])')
   })
 
   it('repeats inside an explicit transaction within a request', () => {
     const unit = request('r1', 'POST /orders')
-    const patterns = detectNPlusOne(inUnit(unit, ['BEGIN', ...Array(6).fill('UPDATE stock SET quantity = quantity - $1 WHERE product_id = $2'), 'COMMIT']))
+    const patterns = detectNPlusOne(
+      inUnit(unit, ['BEGIN', ...Array(6).fill('UPDATE stock SET quantity = quantity - $1 WHERE product_id = $2'), 'COMMIT']),
+    )
     expect(patterns).toHaveLength(1)
     expect(patterns[0]!.fix.batched).toBe('UPDATE stock SET quantity = quantity - $1 WHERE product_id = ANY($2)')
   })
@@ -71,7 +92,13 @@ describe('detectNPlusOne finds', () => {
   it('one pattern across many requests, with the worst request and where it happens', () => {
     const executions = [...nPlusOneRequest('r1', 5, 0), ...nPlusOneRequest('r2', 9, 100), ...nPlusOneRequest('r3', 2, 200)]
     const [pattern] = detectNPlusOne(executions)
-    expect(pattern).toMatchObject({ units: 2, executions: 14, maxPerUnit: 9, worstUnit: { id: 'r2', count: 9 }, where: [{ label: 'GET /users/:id/orders', units: 2 }] })
+    expect(pattern).toMatchObject({
+      units: 2,
+      executions: 14,
+      maxPerUnit: 9,
+      worstUnit: { id: 'r2', count: 9 },
+      where: [{ label: 'GET /users/:id/orders', units: 2 }],
+    })
   })
 
   it('in count-only mode when durations are unknown', () => {
@@ -90,12 +117,19 @@ describe('detectNPlusOne does not flag', () => {
   })
 
   it('the same single query once per request across many requests', () => {
-    const executions = Array.from({ length: 50 }, (_, i) => inUnit(request(`r${i}`), [USER, ORDERS, 'SELECT * FROM items WHERE order_id = ANY($1)'], i * 5)).flat()
+    const executions = Array.from({ length: 50 }, (_, i) =>
+      inUnit(request(`r${i}`), [USER, ORDERS, 'SELECT * FROM items WHERE order_id = ANY($1)'], i * 5),
+    ).flat()
     expect(detectNPlusOne(executions)).toEqual([])
   })
 
   it('many sessions each running a query once', () => {
-    const executions = Array.from({ length: 40 }, (_, i) => ({ sql: 'SELECT value FROM settings WHERE key = $1', session: String(9000 + i), startMs: 0, durationMs: 0.1 }))
+    const executions = Array.from({ length: 40 }, (_, i) => ({
+      sql: 'SELECT value FROM settings WHERE key = $1',
+      session: String(9000 + i),
+      startMs: 0,
+      durationMs: 0.1,
+    }))
     expect(detectNPlusOne(executions)).toEqual([])
   })
 
@@ -103,13 +137,19 @@ describe('detectNPlusOne does not flag', () => {
     // Requests follow each other on the same backend without an idle gap: the return of the request's first statement starts a new unit.
     const executions: QueryExecution[] = []
     for (let r = 0; r < 20; r++) {
-      for (const sql of [USER, ORDERS, 'SELECT * FROM items WHERE order_id = ANY($1)']) executions.push({ sql, session: '77', startMs: executions.length, durationMs: 0.2 })
+      for (const sql of [USER, ORDERS, 'SELECT * FROM items WHERE order_id = ANY($1)'])
+        executions.push({ sql, session: '77', startMs: executions.length, durationMs: 0.2 })
     }
     expect(detectNPlusOne(executions)).toEqual([])
   })
 
   it('requests on one connection separated by idle gaps', () => {
-    const executions = Array.from({ length: 10 }, (_, i) => ({ sql: 'SELECT * FROM carts WHERE user_id = $1', session: '77', startMs: i * 1000, durationMs: 0.2 }))
+    const executions = Array.from({ length: 10 }, (_, i) => ({
+      sql: 'SELECT * FROM carts WHERE user_id = $1',
+      session: '77',
+      startMs: i * 1000,
+      durationMs: 0.2,
+    }))
     expect(detectNPlusOne(executions)).toEqual([])
     // ...unless the gap is configured to be longer than the pauses.
     expect(detectNPlusOne(executions, { idleGapMs: 5000 })).toHaveLength(1)
@@ -124,7 +164,13 @@ describe('detectNPlusOne does not flag', () => {
 
   it('repeated transaction control and session settings', () => {
     const unit = request('job')
-    const statements = Array.from({ length: 8 }, () => ['BEGIN', 'SAVEPOINT s', 'SET LOCAL statement_timeout = 1000', 'RELEASE SAVEPOINT s', 'COMMIT']).flat()
+    const statements = Array.from({ length: 8 }, () => [
+      'BEGIN',
+      'SAVEPOINT s',
+      'SET LOCAL statement_timeout = 1000',
+      'RELEASE SAVEPOINT s',
+      'COMMIT',
+    ]).flat()
     expect(detectNPlusOne(inUnit(unit, statements))).toEqual([])
   })
 
@@ -143,7 +189,10 @@ describe('detectNPlusOne does not flag', () => {
 
 describe('detectNPlusOne output', () => {
   it('never carries parameter values unless showParams', () => {
-    const executions = repeated("SELECT * FROM users WHERE email = 'alice@example.test'", 5, { unit: request('r1'), params: ['secret-token-1'] })
+    const executions = repeated("SELECT * FROM users WHERE email = 'alice@example.test'", 5, {
+      unit: request('r1'),
+      params: ['secret-token-1'],
+    })
     const hidden = JSON.stringify(detectNPlusOne(executions))
     expect(hidden).not.toContain('alice@example.test')
     expect(hidden).not.toContain('secret-token-1')
@@ -186,12 +235,16 @@ describe('NPlusOneDetector streaming', () => {
 
   it('agrees with a brute-force count on random interleavings', () => {
     let seed = 7
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31
     for (let round = 0; round < 200; round++) {
       const repeats = 1 + Math.floor(random() * 9)
       const executions: QueryExecution[] = []
       for (let unit = 0; unit < 3; unit++) {
-        const statements = [ORDERS, ...Array.from({ length: repeats }, () => ITEMS), ...Array.from({ length: Math.floor(random() * 6) }, (_, i) => `SELECT ${i} FROM noise`)]
+        const statements = [
+          ORDERS,
+          ...Array.from({ length: repeats }, () => ITEMS),
+          ...Array.from({ length: Math.floor(random() * 6) }, (_, i) => `SELECT ${i} FROM noise`),
+        ]
         statements.sort(() => random() - 0.5)
         executions.push(...inUnit(request(`u${unit}`), statements, unit * 100))
       }

@@ -22,13 +22,20 @@ import {
   instrumentPg,
   runInUnitOfWork,
   summarizeStatements,
-  type NPlusOnePattern,
   type PgInstrumentation as OpsctlPgInstrumentation,
   type QueryExecution,
 } from '../../src/nplusone/index.js'
+import type { NPlusOnePattern } from '../../src/nplusone/types.js'
 import { runCli } from '../helpers/cli.js'
 import { requireOrSkip } from '../helpers/requirements.js'
-import { clusterUnavailableReason, sizeOf, sliceFile, startThrowawayCluster, waitForText, type ThrowawayCluster } from './helpers/cluster.js'
+import {
+  clusterUnavailableReason,
+  sizeOf,
+  sliceFile,
+  startThrowawayCluster,
+  waitForText,
+  type ThrowawayCluster,
+} from './helpers/cluster.js'
 
 const ITEMS = 'SELECT id, order_id, product_id, sku, quantity, price_cents FROM items WHERE order_id = $1 ORDER BY id'
 const ORDERS = 'SELECT id, user_id, status, created_at FROM orders WHERE user_id = $1 ORDER BY created_at, id'
@@ -85,7 +92,9 @@ describe.runIf(available)('N+1 detection on the reference service', () => {
     pool = new pg.Pool({ connectionString: cluster.url(), max: 4 })
     await migrate(pool)
     await seed(pool, { scale: 0.05 })
-    const { rows } = await pool.query<{ user_id: number }>('SELECT user_id FROM orders GROUP BY user_id HAVING count(*) >= 6 ORDER BY user_id LIMIT 4')
+    const { rows } = await pool.query<{ user_id: number }>(
+      'SELECT user_id FROM orders GROUP BY user_id HAVING count(*) >= 6 ORDER BY user_id LIMIT 4',
+    )
     users = rows.map((row) => row.user_id)
     expect(users.length).toBe(4)
     const { rows: counted } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM orders WHERE user_id = ANY($1)', [users])
@@ -99,12 +108,19 @@ describe.runIf(available)('N+1 detection on the reference service', () => {
       exporter.reset()
       const start = { stderr: sizeOf(cluster.logs.stderr), csv: sizeOf(cluster.logs.csv), json: sizeOf(cluster.logs.json) }
 
-      const app = buildApp({ pool, flags: envFlagProvider({ OPSCTL_FLAGS: name === 'eager' ? 'orders.eager-loading' : '' }), version: 'test' })
+      const app = buildApp({
+        pool,
+        flags: envFlagProvider({ OPSCTL_FLAGS: name === 'eager' ? 'orders.eager-loading' : '' }),
+        version: 'test',
+      })
       // The wiring a service does: each request is a unit of work and a SERVER span.
       const spans = new WeakMap<object, Span>()
       app.addHook('onRequest', (request, _reply, done) => {
         const route = request.routeOptions.url ?? 'unmatched'
-        const span = tracer.startSpan(`${request.method} ${route}`, { kind: SpanKind.SERVER, attributes: { 'http.route': route, 'http.request.method': request.method } })
+        const span = tracer.startSpan(`${request.method} ${route}`, {
+          kind: SpanKind.SERVER,
+          attributes: { 'http.route': route, 'http.request.method': request.method },
+        })
         spans.set(request, span)
         context.with(trace.setSpan(context.active(), span), () => runInUnitOfWork(`${request.method} ${route}`, () => done()))
       })
@@ -135,7 +151,16 @@ describe.runIf(available)('N+1 detection on the reference service', () => {
       const otlpLines = join(dir, `${name}.otlp.jsonl`)
       const byTrace = new Map<string, ReadableSpan[]>()
       for (const span of finished) byTrace.set(span.spanContext().traceId, [...(byTrace.get(span.spanContext().traceId) ?? []), span])
-      writeFileSync(otlpLines, [...byTrace.values()].map((group) => serialize(group).replace(/"db\.system"/g, '"db.system.name"').replace(/"db\.statement"/g, '"db.query.text"')).join('\n') + '\n')
+      writeFileSync(
+        otlpLines,
+        [...byTrace.values()]
+          .map((group) =>
+            serialize(group)
+              .replace(/"db\.system"/g, '"db.system.name"')
+              .replace(/"db\.statement"/g, '"db.query.text"'),
+          )
+          .join('\n') + '\n',
+      )
       phases[name] = { logs, otlp, otlpLines, serviceLog: phaseLog, executions: recorder.executions(), orders: counted[0]!.n }
     }
     await sink.close()
@@ -150,12 +175,17 @@ describe.runIf(available)('N+1 detection on the reference service', () => {
   })
 
   function expectTheItemsPattern(patterns: NPlusOnePattern[], source: string) {
-    expect(patterns.map((pattern) => pattern.sql), source).toEqual([ITEMS])
+    expect(
+      patterns.map((pattern) => pattern.sql),
+      source,
+    ).toEqual([ITEMS])
     const [pattern] = patterns
     expect(pattern!.units, source).toBe(users.length)
     expect(pattern!.executions, source).toBe(phases.lazy.orders)
     expect(pattern!.producer?.sql, source).toBe(ORDERS)
-    expect(pattern!.fix.batched, source).toBe('SELECT id, order_id, product_id, sku, quantity, price_cents FROM items WHERE order_id = ANY($1) ORDER BY order_id, id')
+    expect(pattern!.fix.batched, source).toBe(
+      'SELECT id, order_id, product_id, sku, quantity, price_cents FROM items WHERE order_id = ANY($1) ORDER BY order_id, id',
+    )
     return pattern!
   }
 
@@ -171,7 +201,7 @@ describe.runIf(available)('N+1 detection on the reference service', () => {
     const result = runCli(['db', 'nplusone', '--service-log', phases.lazy.serviceLog, '--max', '0'])
     expect(result.status, result.stderr).toBe(1)
     expect(result.stdout).toContain('reference-service/src/store/orders.ts')
-    expect(result.stderr).toContain('Found 1 N+1 patterns, more than the budget of 0')
+    expect(result.stderr).toContain('Found 1 N+1 pattern, more than the budget of 0')
     expect(result.stderr).toContain(ITEMS)
   })
 
@@ -200,7 +230,11 @@ describe.runIf(available)('N+1 detection on the reference service', () => {
     const eager = phases.eager
     expect(eager.executions.some((execution) => execution.sql.includes('= ANY($1::int[])'))).toBe(true)
     expect(await recorderPatterns(eager.executions)).toEqual([])
-    for (const sources of [{ logs: Object.values(eager.logs) }, { otlp: [eager.otlp, eager.otlpLines] }, { serviceLogs: [eager.serviceLog] }]) {
+    for (const sources of [
+      { logs: Object.values(eager.logs) },
+      { otlp: [eager.otlp, eager.otlpLines] },
+      { serviceLogs: [eager.serviceLog] },
+    ]) {
       const report = await findNPlusOne(sources)
       expect(report.totals.executions, JSON.stringify(sources)).toBeGreaterThan(users.length * 3)
       expect(report.patterns, JSON.stringify(sources)).toEqual([])
@@ -212,7 +246,6 @@ describe.runIf(available)('N+1 detection on the reference service', () => {
     expect(report.statements[0]).toMatchObject({ sql: ITEMS, calls: phases.lazy.orders })
     expect(report.statements[0]!.p95Ms).toBeGreaterThan(0)
   })
-
 })
 
 async function recorderPatterns(executions: QueryExecution[]): Promise<NPlusOnePattern[]> {

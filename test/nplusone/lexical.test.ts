@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest'
-import { lexicalKey, lexicalNormalize, literalValues, tidySql } from '../../src/nplusone/index.js'
+import { lexicalKey, lexicalNormalize, literalValues, tidySql } from '../../src/nplusone/lexical.js'
 
 describe('lexicalKey', () => {
   it('collapses literals, parameters, comments, whitespace and keyword case', () => {
     const key = lexicalKey('SELECT * FROM items WHERE order_id = 42')
-    expect(lexicalKey("select *\n  from items   where order_id = 7 -- hot path")).toBe(key)
+    expect(lexicalKey('select *\n  from items   where order_id = 7 -- hot path')).toBe(key)
     expect(lexicalKey('SELECT * FROM items WHERE order_id = $3')).toBe(key)
     expect(lexicalKey('SELECT * /* from the ORM */ FROM items WHERE order_id = 1e3')).toBe(key)
   })
 
   it('treats every kind of string literal as one literal', () => {
     const key = lexicalKey("SELECT * FROM t WHERE a = 'x'")
-    for (const literal of ["'it''s'", "E'a\\'b'", "$$dollar ' quoted$$", "$tag$with $$ inside$tag$", "X'1F'", "B'101'", "U&'d\\0061t'"]) {
+    for (const literal of ["'it''s'", "E'a\\'b'", "$$dollar ' quoted$$", '$tag$with $$ inside$tag$', "X'1F'", "B'101'", "U&'d\\0061t'"]) {
       expect(lexicalKey(`SELECT * FROM t WHERE a = ${literal}`), literal).toBe(key)
     }
   })
@@ -41,7 +41,12 @@ describe('lexicalNormalize', () => {
 
 describe('literalValues', () => {
   it('lists the literals of a simple-protocol statement, for --show-params', () => {
-    expect(literalValues("SELECT * FROM t WHERE a = 42 AND b = 'it''s' AND c = E'x' AND t1.d = 3.5")).toEqual(['42', "'it''s'", "E'x'", '3.5'])
+    expect(literalValues("SELECT * FROM t WHERE a = 42 AND b = 'it''s' AND c = E'x' AND t1.d = 3.5")).toEqual([
+      '42',
+      "'it''s'",
+      "E'x'",
+      '3.5',
+    ])
   })
 })
 

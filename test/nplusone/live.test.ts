@@ -14,10 +14,10 @@ import {
   createUnitOfWork,
   findNPlusOne,
   instrumentPg,
-  nameUnitOfWork,
   runInUnitOfWork,
   type PgInstrumentation,
 } from '../../src/nplusone/index.js'
+import { nameUnitOfWork } from '../../src/nplusone/live/unit-of-work.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
 
 let database: TestDatabase
@@ -30,8 +30,12 @@ beforeAll(async () => {
   database = await createTestDatabase('nplusone_live')
   dir = mkdtempSync(join(tmpdir(), 'opsctl-live-'))
   pool = new pg.Pool({ connectionString: database.url, max: 3 })
-  await pool.query('CREATE TABLE orders (id int PRIMARY KEY, user_id int NOT NULL); CREATE TABLE items (id serial PRIMARY KEY, order_id int NOT NULL, sku text NOT NULL)')
-  await pool.query("INSERT INTO orders SELECT g, 1 + g % 2 FROM generate_series(1, 12) g; INSERT INTO items (order_id, sku) SELECT 1 + g % 12, 'SKU-' || g FROM generate_series(1, 60) g")
+  await pool.query(
+    'CREATE TABLE orders (id int PRIMARY KEY, user_id int NOT NULL); CREATE TABLE items (id serial PRIMARY KEY, order_id int NOT NULL, sku text NOT NULL)',
+  )
+  await pool.query(
+    "INSERT INTO orders SELECT g, 1 + g % 2 FROM generate_series(1, 12) g; INSERT INTO items (order_id, sku) SELECT 1 + g % 12, 'SKU-' || g FROM generate_series(1, 60) g",
+  )
 })
 
 afterAll(async () => {
@@ -51,7 +55,8 @@ afterEach(() => {
 async function listOrdersWithItems(userId: number): Promise<number> {
   const { rows } = await pool.query<{ id: number }>('SELECT id FROM orders WHERE user_id = $1 ORDER BY id', [userId])
   let items = 0
-  for (const order of rows) items += (await pool.query('SELECT id, sku FROM items WHERE order_id = $1 ORDER BY id', [order.id])).rowCount ?? 0
+  for (const order of rows)
+    items += (await pool.query('SELECT id, sku FROM items WHERE order_id = $1 ORDER BY id', [order.id])).rowCount ?? 0
   return items
 }
 
@@ -62,7 +67,10 @@ describe('instrumentPg', () => {
     const executions = recorder.executions()
     expect(executions).toHaveLength(7)
     const items = executions[1]!
-    expect(items).toMatchObject({ sql: 'SELECT id, sku FROM items WHERE order_id = $1 ORDER BY id', unit: { kind: 'request', label: 'GET /users/:id/orders' } })
+    expect(items).toMatchObject({
+      sql: 'SELECT id, sku FROM items WHERE order_id = $1 ORDER BY id',
+      unit: { kind: 'request', label: 'GET /users/:id/orders' },
+    })
     expect(items.durationMs).toBeGreaterThan(0)
     expect(items.rows).toBe(5)
     expect(items.startMs).toBeGreaterThan(Date.UTC(2024, 0, 1))
@@ -70,7 +78,12 @@ describe('instrumentPg', () => {
     expect(items.params).toBeUndefined()
 
     const [pattern] = await recorder.patterns()
-    expect(pattern).toMatchObject({ executions: 6, units: 1, callSite: items.callSite, producer: { sql: 'SELECT id FROM orders WHERE user_id = $1 ORDER BY id' } })
+    expect(pattern).toMatchObject({
+      executions: 6,
+      units: 1,
+      callSite: items.callSite,
+      producer: { sql: 'SELECT id FROM orders WHERE user_id = $1 ORDER BY id' },
+    })
   })
 
   it('keeps each request apart, even when queries wait for a pooled connection under Promise.all', async () => {
@@ -79,7 +92,9 @@ describe('instrumentPg', () => {
     // connection that another request releases, so the pool calls them from that request's context.
     await Promise.all(
       [1, 2, 3].map((request) =>
-        runInUnitOfWork(`request ${request}`, () => Promise.all(Array.from({ length: 6 }, (_, i) => pool.query('SELECT pg_sleep(0.002), $1::int AS n', [request * 100 + i])))),
+        runInUnitOfWork(`request ${request}`, () =>
+          Promise.all(Array.from({ length: 6 }, (_, i) => pool.query('SELECT pg_sleep(0.002), $1::int AS n', [request * 100 + i]))),
+        ),
       ),
     )
     const executions = recorder.executions()
@@ -112,7 +127,11 @@ describe('instrumentPg', () => {
     hook = instrumentPg(pg, { onExecution: recorder.onExecution, params: true })
     const requests = [1, 2, 3].map((request) => ({ request, db: bindToUnitOfWork(pool, createUnitOfWork(`request ${request}`)) }))
     // Six queries per request at once on three connections: most wait for a connection another request releases.
-    await Promise.all(requests.map(({ request, db }) => Promise.all(Array.from({ length: 6 }, (_, i) => db.query('SELECT pg_sleep(0.002), $1::int AS n', [request * 100 + i])))))
+    await Promise.all(
+      requests.map(({ request, db }) =>
+        Promise.all(Array.from({ length: 6 }, (_, i) => db.query('SELECT pg_sleep(0.002), $1::int AS n', [request * 100 + i]))),
+      ),
+    )
     // A transaction on a client from the bound pool, with the promise and the callback form of connect().
     const { db } = requests[0]!
     const client = await db.connect()
@@ -135,8 +154,12 @@ describe('instrumentPg', () => {
     )
     const executions = recorder.executions()
     expect(executions).toHaveLength(18 + 4)
-    for (const execution of executions.filter((e) => e.params?.length)) expect(execution.unit?.label).toBe(`request ${Math.floor(Number(execution.params![0]) / 100)}`)
-    expect(executions.filter((e) => e.sql === 'BEGIN' || e.sql === 'ROLLBACK').map((e) => e.unit?.label)).toEqual(['request 1', 'request 1'])
+    for (const execution of executions.filter((e) => e.params?.length))
+      expect(execution.unit?.label).toBe(`request ${Math.floor(Number(execution.params![0]) / 100)}`)
+    expect(executions.filter((e) => e.sql === 'BEGIN' || e.sql === 'ROLLBACK').map((e) => e.unit?.label)).toEqual([
+      'request 1',
+      'request 1',
+    ])
     // The call site is the caller's line, not the bound pool's wrapper in the hook.
     for (const execution of executions) expect(execution.callSite).toMatch(/^test\/nplusone\/live\.test\.ts:\d+:\d+/)
     // Outside the bound pool, the same statements have no unit.
@@ -158,9 +181,11 @@ describe('instrumentPg', () => {
     await pool.query('SELECT 2') // outside any unit: always recorded
     const executions = recorder.executions()
     const perUnit = new Map<string, number>()
-    for (const execution of executions) perUnit.set(execution.unit?.label ?? 'none', (perUnit.get(execution.unit?.label ?? 'none') ?? 0) + 1)
+    for (const execution of executions)
+      perUnit.set(execution.unit?.label ?? 'none', (perUnit.get(execution.unit?.label ?? 'none') ?? 0) + 1)
     expect(Object.fromEntries(perUnit)).toEqual({ 'request 0': 6, 'request 2': 6, 'request 4': 6, none: 1 })
-    for (const execution of executions.filter((e) => e.params?.length)) expect(execution.unit?.label).toBe(`request ${Math.floor(Number(execution.params![0]) / 100)}`)
+    for (const execution of executions.filter((e) => e.params?.length))
+      expect(execution.unit?.label).toBe(`request ${Math.floor(Number(execution.params![0]) / 100)}`)
     expect(() => instrumentPg(pg, { onExecution: () => {}, unitSampleRate: 1.5 })).toThrow(/unitSampleRate/)
   })
 
@@ -186,14 +211,20 @@ describe('instrumentPg', () => {
     const client = new pg.Client({ connectionString: database.url })
     await client.connect()
     try {
-      await new Promise<void>((resolve, reject) => client.query('SELECT $1::text AS v', ['secret'], (error) => (error ? reject(error) : resolve())))
+      await new Promise<void>((resolve, reject) =>
+        client.query('SELECT $1::text AS v', ['secret'], (error) => (error ? reject(error) : resolve())),
+      )
       await expect(client.query('SELECT * FROM no_such_table')).rejects.toThrow()
     } finally {
       await client.end()
     }
     const [ok, failed] = recorder.executions()
     expect(ok).toMatchObject({ sql: 'SELECT $1::text AS v', params: ['secret'], rows: 1 })
-    expect(failed).toMatchObject({ sql: 'SELECT * FROM no_such_table', errorCode: '42P01', error: expect.stringContaining('no_such_table') })
+    expect(failed).toMatchObject({
+      sql: 'SELECT * FROM no_such_table',
+      errorCode: '42P01',
+      error: expect.stringContaining('no_such_table'),
+    })
   })
 
   it('labels the statements after a rename with the new name of the unit', async () => {

@@ -33,13 +33,17 @@ function span(spec: SpanSpec) {
     kind: spec.kind ?? 1,
     startTimeUnixNano: String(start),
     endTimeUnixNano: String(end),
-    attributes: Object.entries(spec.attributes ?? {}).map(([key, value]) => ({ key, value: typeof value === 'number' ? { intValue: value } : { stringValue: value } })),
+    attributes: Object.entries(spec.attributes ?? {}).map(([key, value]) => ({
+      key,
+      value: typeof value === 'number' ? { intValue: value } : { stringValue: value },
+    })),
     status: spec.error ? { code: 2, message: spec.error } : { code: 0 },
   }
 }
 
 function query(sql: string, parent: string, startMs: number, extra: Partial<SpanSpec> = {}, conventions: 'old' | 'new' = 'old') {
-  const attributes: Record<string, string> = conventions === 'old' ? { 'db.system': 'postgresql', 'db.statement': sql } : { 'db.system.name': 'postgresql', 'db.query.text': sql }
+  const attributes: Record<string, string> =
+    conventions === 'old' ? { 'db.system': 'postgresql', 'db.statement': sql } : { 'db.system.name': 'postgresql', 'db.query.text': sql }
   return span({ id: `q${++counter}`, parent, name: `pg.query:${sql.split(' ')[0]}`, kind: 3, startMs, attributes, ...extra })
 }
 
@@ -48,7 +52,14 @@ function request(id: string, route: string, startMs: number, trace?: string) {
 }
 
 function document(spans: unknown[]) {
-  return { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'shop' } }] }, scopeSpans: [{ scope: { name: 'test' }, spans }] }] }
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'shop' } }] },
+        scopeSpans: [{ scope: { name: 'test' }, spans }],
+      },
+    ],
+  }
 }
 
 let dir: string
@@ -68,7 +79,16 @@ describe('OTLP traces', () => {
   it('find an N+1 under one request span, with pool-connect spans between the queries', async () => {
     const spans = [request('r1', '/users/:id/orders', 0), query(ORDERS, 'r1', 1)]
     for (let i = 0; i < 6; i++) {
-      spans.push(span({ id: `c${i}`, parent: 'r1', name: 'pg-pool.connect', kind: 3, startMs: 2 + i * 2, attributes: { 'db.system': 'postgresql' } }))
+      spans.push(
+        span({
+          id: `c${i}`,
+          parent: 'r1',
+          name: 'pg-pool.connect',
+          kind: 3,
+          startMs: 2 + i * 2,
+          attributes: { 'db.system': 'postgresql' },
+        }),
+      )
       spans.push(query(ITEMS, 'r1', 3 + i * 2))
     }
     const report = await findNPlusOne({ otlp: [write('pool.json', document(spans), true)] })
@@ -105,7 +125,10 @@ describe('OTLP traces', () => {
     const trace = 'c'.repeat(32)
     const spans = [{ ...span({ id: 'gw', name: 'batch job', kind: 'SPAN_KIND_INTERNAL', startMs: 0, durationMs: 100 }), traceId: trace }]
     for (let i = 0; i < 10; i++) {
-      spans.push({ ...span({ id: `s${i}`, parent: 'gw', name: 'GET /users/:id', kind: 'SPAN_KIND_SERVER', startMs: i * 10 }), traceId: trace })
+      spans.push({
+        ...span({ id: `s${i}`, parent: 'gw', name: 'GET /users/:id', kind: 'SPAN_KIND_SERVER', startMs: i * 10 }),
+        traceId: trace,
+      })
       spans.push({ ...query('SELECT * FROM users WHERE id = $1', `s${i}`, i * 10 + 1), traceId: trace })
     }
     const report = await findNPlusOne({ otlp: [write('gateway.json', document(spans))] })
@@ -149,7 +172,18 @@ describe('OTLP traces', () => {
 
   it('take the call site from code attributes', async () => {
     const spans = [request('r1', '/x', 0)]
-    for (let i = 0; i < 5; i++) spans.push(query(ITEMS, 'r1', 1 + i, { attributes: { 'db.system': 'postgresql', 'db.statement': ITEMS, 'code.filepath': 'app/orders.py', 'code.lineno': 42, 'code.function': 'list_orders' } }))
+    for (let i = 0; i < 5; i++)
+      spans.push(
+        query(ITEMS, 'r1', 1 + i, {
+          attributes: {
+            'db.system': 'postgresql',
+            'db.statement': ITEMS,
+            'code.filepath': 'app/orders.py',
+            'code.lineno': 42,
+            'code.function': 'list_orders',
+          },
+        }),
+      )
     const report = await findNPlusOne({ otlp: [write('code.json', document(spans))] })
     expect(report.patterns[0]!.callSite).toBe('app/orders.py:42 (list_orders)')
   })

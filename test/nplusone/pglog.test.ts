@@ -4,18 +4,10 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  compilePrefix,
-  findNPlusOne,
-  loadQueryParser,
-  readPgLog,
-  renderNPlusOneReport,
-  sniffLogFormat,
-  summarizeStatements,
-  TimestampParser,
-  type QueryExecution,
-  type QueryFailure,
-} from '../../src/nplusone/index.js'
+import { findNPlusOne, loadQueryParser, renderNPlusOneReport, summarizeStatements, type QueryExecution } from '../../src/nplusone/index.js'
+import { TimestampParser, compilePrefix } from '../../src/nplusone/sources/pglog/prefix.js'
+import { readPgLog, sniffLogFormat } from '../../src/nplusone/sources/pglog/read.js'
+import type { QueryFailure } from '../../src/nplusone/types.js'
 
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname
 const ITEMS = 'SELECT id, sku, quantity FROM items WHERE order_id = $1 ORDER BY id'
@@ -33,7 +25,11 @@ async function collect(path: string, options: Parameters<typeof readPgLog>[2] = 
   const executions: QueryExecution[] = []
   const failures: QueryFailure[] = []
   const ended: string[] = []
-  const summary = await readPgLog({ name: path, path }, { execution: (e) => executions.push(e), failure: (f) => failures.push(f), endSession: (s) => ended.push(s) }, options)
+  const summary = await readPgLog(
+    { name: path, path },
+    { execution: (e) => executions.push(e), failure: (f) => failures.push(f), endSession: (s) => ended.push(s) },
+    options,
+  )
   return { executions, failures, ended, summary }
 }
 
@@ -55,7 +51,7 @@ describe.each([
     expect(logged).toHaveLength(5)
     for (const execution of logged) expect(execution.durationMs).toBeGreaterThan(0)
     // A multi-line statement keeps its lines.
-    expect(executions.some((e) => e.sql === 'SELECT id,\n       sku\nFROM items\nWHERE sku = \'SKU-1\'')).toBe(true)
+    expect(executions.some((e) => e.sql === "SELECT id,\n       sku\nFROM items\nWHERE sku = 'SKU-1'")).toBe(true)
     // Parameters are kept only when asked for.
     expect(JSON.stringify(executions)).not.toContain('alice-secret@example.test')
     const withParams = await collect(join(FIXTURES, file), { params: true })
@@ -66,8 +62,15 @@ describe.each([
     const report = await findNPlusOne({ logs: [join(FIXTURES, file)] })
     const bySql = new Map(report.patterns.map((pattern) => [pattern.sql, pattern]))
     expect([...bySql.keys()].sort()).toEqual([INSERT_ITEMS, LOG_STATEMENT_ITEMS, ITEMS].sort())
-    expect(bySql.get(ITEMS)).toMatchObject({ executions: 6, units: 1, producer: { sql: 'SELECT id FROM orders WHERE user_id = $1 ORDER BY id' } })
-    expect(bySql.get(INSERT_ITEMS)).toMatchObject({ executions: 5, producer: { sql: 'INSERT INTO orders (user_id) VALUES ($1) RETURNING id' } })
+    expect(bySql.get(ITEMS)).toMatchObject({
+      executions: 6,
+      units: 1,
+      producer: { sql: 'SELECT id FROM orders WHERE user_id = $1 ORDER BY id' },
+    })
+    expect(bySql.get(INSERT_ITEMS)).toMatchObject({
+      executions: 5,
+      producer: { sql: 'INSERT INTO orders (user_id) VALUES ($1) RETURNING id' },
+    })
     expect(bySql.get(ITEMS)!.worstUnit.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
     expect(JSON.stringify(report)).not.toContain('alice-secret')
   })
@@ -78,7 +81,10 @@ describe.each([
     const items = report.statements.find((statement) => statement.sql === ITEMS)!
     expect(items).toMatchObject({ calls: 6, timedCalls: 6, errors: 0 })
     expect(items.p95Ms).toBeGreaterThan(0)
-    expect(report.errors.map((error) => error.message).sort()).toEqual(['division by zero', expect.stringMatching(/^syntax error at or near/)])
+    expect(report.errors.map((error) => error.message).sort()).toEqual([
+      'division by zero',
+      expect.stringMatching(/^syntax error at or near/),
+    ])
   })
 })
 
@@ -86,7 +92,11 @@ describe('stderr logs', () => {
   it('read any log_line_prefix given in PostgreSQL escapes', async () => {
     const lines = [
       '2024-05-01 10:00:00 CEST [101]: [1-1] user=app,db=shop,app=api,client=10.0.0.1 LOG:  duration: 0.500 ms  statement: SELECT * FROM items WHERE order_id = 1',
-      ...Array.from({ length: 5 }, (_, i) => `2024-05-01 10:00:00 CEST [101]: [${i + 2}-1] user=app,db=shop,app=api,client=10.0.0.1 LOG:  duration: 0.200 ms  statement: SELECT * FROM items WHERE order_id = ${i + 2}`),
+      ...Array.from(
+        { length: 5 },
+        (_, i) =>
+          `2024-05-01 10:00:00 CEST [101]: [${i + 2}-1] user=app,db=shop,app=api,client=10.0.0.1 LOG:  duration: 0.200 ms  statement: SELECT * FROM items WHERE order_id = ${i + 2}`,
+      ),
       '2024-05-01 10:00:01 CEST [7]: [1-1] user=,db=,app=,client= LOG:  checkpoint starting: time',
     ]
     const path = join(dir, 'custom.log')
@@ -145,7 +155,9 @@ describe('stderr logs', () => {
 
 describe('log formats and timestamps', () => {
   it('are sniffed from the first line', () => {
-    expect(sniffLogFormat('2024-05-01 10:00:00.000 UTC [5] LOG:  starting PostgreSQL 15.6 on x86_64, compiled by gcc, 64-bit')).toBe('stderr')
+    expect(sniffLogFormat('2024-05-01 10:00:00.000 UTC [5] LOG:  starting PostgreSQL 15.6 on x86_64, compiled by gcc, 64-bit')).toBe(
+      'stderr',
+    )
     expect(sniffLogFormat('2024-05-01 10:00:00.000 UTC,"app","shop",5,"10.0.0.1:5000",6630f1c2.5,1,"SELECT",...')).toBe('csvlog')
     expect(sniffLogFormat('{"timestamp":"2024-05-01 10:00:00.000 UTC","pid":5}')).toBe('jsonlog')
   })

@@ -1,12 +1,14 @@
 // The live hook's JSON-lines sink: what it writes reads back through the service-log source
 // exactly, batches survive several flushes, and close() writes everything queued.
 import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createJsonLinesSink, readServiceLog, type QueryExecution } from '../../src/nplusone/index.js'
+import { createJsonLinesSink, type QueryExecution } from '../../src/nplusone/index.js'
+import { readServiceLog } from '../../src/nplusone/sources/service-log.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'opsctl-sink-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -24,16 +26,38 @@ describe('createJsonLinesSink', () => {
     const sink = createJsonLinesSink(path, { includeParams: true })
     const unit = { kind: 'request' as const, id: 'a1-1', label: 'GET /users/:id/orders' }
     const written: QueryExecution[] = [
-      { sql: 'SELECT 1', startMs: Date.UTC(2026, 10, 25, 12, 0, 0, 7), durationMs: 0.4126, rows: 1, unit, callSite: 'src/store.ts:3:9 (load)' },
-      { sql: 'SELECT "quoted"\n  FROM t -- \u2028 and \\ too', startMs: Date.UTC(2026, 10, 25, 12, 0, 0, 99), durationMs: 12, rows: 0, unit, params: ['42', 'NULL'] },
+      {
+        sql: 'SELECT 1',
+        startMs: Date.UTC(2026, 10, 25, 12, 0, 0, 7),
+        durationMs: 0.4126,
+        rows: 1,
+        unit,
+        callSite: 'src/store.ts:3:9 (load)',
+      },
+      {
+        sql: 'SELECT "quoted"\n  FROM t -- \u2028 and \\ too',
+        startMs: Date.UTC(2026, 10, 25, 12, 0, 0, 99),
+        durationMs: 12,
+        rows: 0,
+        unit,
+        params: ['42', 'NULL'],
+      },
       { sql: 'SELECT 2', startMs: Date.UTC(2026, 10, 25, 12, 0, 1, 100), durationMs: 3.5, session: '4242' },
-      { sql: 'SELECT * FROM nope', startMs: Date.UTC(2026, 10, 25, 23, 59, 59, 999), durationMs: 0.1, error: 'relation "nope" does not exist', errorCode: '42P01' },
+      {
+        sql: 'SELECT * FROM nope',
+        startMs: Date.UTC(2026, 10, 25, 23, 59, 59, 999),
+        durationMs: 0.1,
+        error: 'relation "nope" does not exist',
+        errorCode: '42P01',
+      },
       { sql: 'SELECT 3' },
     ]
     for (const execution of written) sink.write(execution)
     await sink.close()
     const { executions, failures } = await readBack(path)
-    const expected = written.filter((e) => !e.error).map((e) => ({ ...e, ...(e.durationMs !== undefined ? { durationMs: Math.round(e.durationMs * 1000) / 1000 } : {}) }))
+    const expected = written
+      .filter((e) => !e.error)
+      .map((e) => ({ ...e, ...(e.durationMs !== undefined ? { durationMs: Math.round(e.durationMs * 1000) / 1000 } : {}) }))
     expect(executions).toEqual(expected)
     expect(failures).toEqual([{ message: 'relation "nope" does not exist', code: '42P01', sql: 'SELECT * FROM nope' }])
     for (const line of readFileSync(path, 'utf8').trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow()
@@ -90,13 +114,69 @@ describe('createJsonLinesSink', () => {
       ${close ? 'await sink.close()' : ''}`
     for (const close of [false, true]) {
       // A preload of the service's (an OpenTelemetry SDK, say) must not run again in the writer thread.
-      const preload = 'data:text/javascript,import { isMainThread } from "node:worker_threads"; if (!isMainThread) console.error("preload ran in a worker")'
-      const child = spawnSync(process.execPath, ['--import', preload, '--import', 'tsx', '--input-type=module', '-e', script(close)], { encoding: 'utf8', timeout: 30_000 })
+      const preload =
+        'data:text/javascript,import { isMainThread } from "node:worker_threads"; if (!isMainThread) console.error("preload ran in a worker")'
+      const child = spawnSync(process.execPath, ['--import', preload, '--import', 'tsx', '--input-type=module', '-e', script(close)], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      })
       expect(child.status, child.stderr).toBe(0)
       expect(child.stderr).toBe('')
     }
     // The first process ended before its batch was due; the second closed the sink.
     expect(readFileSync(path, 'utf8').trim().split('\n')).toHaveLength(3)
+  })
+
+  it.each([
+    {
+      case: 'fails to load',
+      thread: 'throw new Error("the writer module did not load")',
+      said: "The query log's writer thread did not start (the writer module did not load); writing on the service's thread.",
+    },
+    {
+      case: 'never gets ready',
+      thread: 'setInterval(() => {}, 1000)',
+      said: "The query log's writer thread had not started after 5s; writing on the service's thread.",
+    },
+  ])('writes on the service thread, losing nothing, when its writer thread $case, and says so', ({ thread, said }) => {
+    const path = join(dir, `no-thread-${randomBytes(4).toString('hex')}.jsonl`)
+    // Every Worker this process starts runs `thread` instead of the writer module.
+    const script = `
+      import { createRequire, syncBuiltinESMExports } from 'node:module'
+      const threads = createRequire(import.meta.url)('node:worker_threads')
+      const Real = threads.Worker
+      threads.Worker = class extends Real {
+        constructor(_, options) { super(${JSON.stringify(thread)}, { ...options, eval: true }) }
+      }
+      syncBuiltinESMExports()
+      const { createJsonLinesSink } = await import(${JSON.stringify(new URL('../../src/nplusone/index.ts', import.meta.url).href)})
+      const sink = createJsonLinesSink(${JSON.stringify(path)}, { onError: (message) => console.log('onError: ' + message) })
+      for (let i = 0; i < 5000; i++) sink.write({ sql: 'SELECT ' + (i % 7), durationMs: 1 })
+      await sink.close()
+      console.log('dropped: ' + sink.dropped)`
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    })
+    expect(child.status, child.stderr).toBe(0)
+    expect(child.stdout.split('\n')).toContain(`onError: ${said}`)
+    expect(child.stdout).toMatch(/^dropped: 0$/m)
+    const lines = readFileSync(path, 'utf8').trim().split('\n')
+    expect(lines.map((line) => (JSON.parse(line) as { sql: string }).sql)).toEqual(
+      Array.from({ length: 5000 }, (_, i) => `SELECT ${i % 7}`),
+    )
+  })
+
+  it('says once that the disk refused a write', async () => {
+    const messages: string[] = []
+    const sink = createJsonLinesSink('/dev/full', { onError: (message) => messages.push(message) })
+    for (let i = 0; i < 5000; i++) sink.write({ sql: `SELECT ${i}` })
+    await sink.close()
+    expect(sink.dropped).toBe(5000)
+    expect(messages).toHaveLength(1)
+    expect(messages[0]).toMatch(
+      /^The query log \/dev\/full stopped: ENOSPC: no space left on device, write\. Later records are dropped and counted\.$/,
+    )
   })
 
   it('appends to an existing log and creates missing directories', async () => {

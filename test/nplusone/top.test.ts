@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { StatementStats, loadQueryParser, maskErrorMessage } from '../../src/nplusone/index.js'
+import { loadQueryParser } from '../../src/nplusone/identity.js'
+import { StatementStats, maskErrorMessage } from '../../src/nplusone/top.js'
 
 beforeAll(() => loadQueryParser())
 

@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseCpuProfile, parseFolded, profileTarget, type ProfileRun } from '../../src/profile/index.js'
+import { profileTarget, type ProfileRun } from '../../src/profile/capture.js'
+import { parseCpuProfile } from '../../src/profile/cpuprofile.js'
+import { parseFolded } from '../../src/profile/folded.js'
 import { fixture, journalEvents, parseJson, runOpsctl, scratchDir } from './support.js'
 
 let scratch: ReturnType<typeof scratchDir>
@@ -27,7 +29,21 @@ describe('opsctl profile', () => {
     const port = await freePort()
     const out = join(scratch.dir, 'hot')
     const result = await runOpsctl(
-      ['profile', '--load', `http://127.0.0.1:${port}/`, '--duration', '3s', '--connections', '2', '--out', out, '--json', '--', 'node', fixture('hot-server.mjs')],
+      [
+        'profile',
+        '--load',
+        `http://127.0.0.1:${port}/`,
+        '--duration',
+        '3s',
+        '--connections',
+        '2',
+        '--out',
+        out,
+        '--json',
+        '--',
+        'node',
+        fixture('hot-server.mjs'),
+      ],
       { cwd: scratch.dir, env: { PORT: String(port) } },
     )
     expect(result.status, result.stderr).toBe(0)
@@ -44,16 +60,24 @@ describe('opsctl profile', () => {
     expect(readFileSync(join(out, 'flamegraph.html'), 'utf8')).toContain('crunchNumbers')
     const folded = parseFolded(readFileSync(join(out, 'profile.folded'), 'utf8'), 'profile.folded')
     expect(folded.total).toBe(run.summary!.total)
-    expect(parseCpuProfile(readFileSync(join(out, 'profile.cpuprofile'), 'utf8'), 'profile.cpuprofile').samples).toHaveLength(run.summary!.total)
+    expect(parseCpuProfile(readFileSync(join(out, 'profile.cpuprofile'), 'utf8'), 'profile.cpuprofile').samples).toHaveLength(
+      run.summary!.total,
+    )
 
     const [event] = journalEvents(join(scratch.dir, '.opsctl')).filter((entry) => entry.kind === 'profile.run')
-    expect(event).toMatchObject({ subject: 'hot-server.mjs', data: { target: 'hot-server.mjs', outcome: 'ok', files: { dir: out, cpuprofile: join(out, 'profile.cpuprofile') } } })
+    expect(event).toMatchObject({
+      subject: 'hot-server.mjs',
+      data: { target: 'hot-server.mjs', outcome: 'ok', files: { dir: out, cpuprofile: join(out, 'profile.cpuprofile') } },
+    })
     expect(String(event!.data.top)).toMatch(/^crunchNumbers/)
   })
 
   it('fails with exit 3 when the target exits before it opens a port, and says why', async () => {
     const out = join(scratch.dir, 'early')
-    const result = await runOpsctl(['profile', '--load', '/', '--duration', '3s', '--renderer', 'opsctl', '--out', out, '--', 'node', fixture('early-exit.mjs')], { cwd: scratch.dir })
+    const result = await runOpsctl(
+      ['profile', '--load', '/', '--duration', '3s', '--renderer', 'opsctl', '--out', out, '--', 'node', fixture('early-exit.mjs')],
+      { cwd: scratch.dir },
+    )
     expect(result.status).toBe(3)
     expect(result.stderr).toContain('The target early-exit.mjs exited (exit code 3) before it opened a port')
     expect(result.stderr).toContain('config error: API_KEY is not set')
@@ -62,7 +86,10 @@ describe('opsctl profile', () => {
 
   it('fails with exit 3 when the target crashes under load, keeping what was captured', async () => {
     const out = join(scratch.dir, 'crash')
-    const result = await runOpsctl(['profile', '--load', '/', '--duration', '3s', '--renderer', 'opsctl', '--out', out, '--', 'node', fixture('crash-server.mjs')], { cwd: scratch.dir })
+    const result = await runOpsctl(
+      ['profile', '--load', '/', '--duration', '3s', '--renderer', 'opsctl', '--out', out, '--', 'node', fixture('crash-server.mjs')],
+      { cwd: scratch.dir },
+    )
     expect(result.status).toBe(3)
     expect(result.stderr).toMatch(/The target crash-server\.mjs exited \(exit code 1\) during the load run/)
     expect(result.stderr).toContain('Error: boom: the handler crashed')
@@ -72,7 +99,24 @@ describe('opsctl profile', () => {
 
   it('fails with exit 3 when the target never opens a port, after --start-timeout', async () => {
     const out = join(scratch.dir, 'never')
-    const result = await runOpsctl(['profile', '--load', '/', '--start-timeout', '2s', '--renderer', 'opsctl', '--out', out, '--json', '--', 'node', fixture('never-listen.mjs')], { cwd: scratch.dir })
+    const result = await runOpsctl(
+      [
+        'profile',
+        '--load',
+        '/',
+        '--start-timeout',
+        '2s',
+        '--renderer',
+        'opsctl',
+        '--out',
+        out,
+        '--json',
+        '--',
+        'node',
+        fixture('never-listen.mjs'),
+      ],
+      { cwd: scratch.dir },
+    )
     expect(result.status).toBe(3)
     const { error } = parseJson<{ error: { message: string; hint: string; exit: number } }>(result.stdout)
     expect(error.exit).toBe(3)
@@ -88,7 +132,13 @@ describe('opsctl profile', () => {
       exit: 2,
       message: expect.stringContaining('The target must be a node command'),
     })
-    await expect(profileTarget({ ...options, load: { url: 'http://example.com/' }, target: { label: 'x', command: ['node', fixture('hot-server.mjs')] } })).rejects.toMatchObject({
+    await expect(
+      profileTarget({
+        ...options,
+        load: { url: 'http://example.com/' },
+        target: { label: 'x', command: ['node', fixture('hot-server.mjs')] },
+      }),
+    ).rejects.toMatchObject({
       exit: 2,
       message: expect.stringContaining('only loads the process it started'),
     })
@@ -109,5 +159,8 @@ describe('opsctl profile', () => {
     expect(run.summary!.topSelf.slice(0, 3).map((stat) => stat.location)).toContainEqual(expect.stringMatching(/steady-server\.mjs:13$/))
     expect(existsSync(run.files.heapprofile!)).toBe(true)
     expect(readFileSync(run.files.flamegraph!, 'utf8')).toContain('steady-server.mjs')
+    // allocation sampling runs the target unchanged (inlining off would change what it allocates), and says so
+    expect(run.attribution).toMatchObject({ method: 'v8-inlined', nodeFlags: [] })
+    expect(readFileSync(run.files.flamegraph!, 'utf8')).toContain('Attribution: V8&#39;s own attribution: the target ran unchanged')
   })
 })

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { profileTarget, type DiffRun, type LeakRun } from '../../src/profile/index.js'
+import { profileTarget } from '../../src/profile/capture.js'
+import type { DiffRun } from '../../src/profile/diff-files.js'
+import type { LeakRun } from '../../src/profile/leak-run.js'
 import { fixture, parseJson, runOpsctl, scratchDir } from './support.js'
 
 let scratch: ReturnType<typeof scratchDir>
@@ -25,7 +27,10 @@ describe('opsctl profile diff', () => {
     await profileOf('slow', { SLOW_SCORING: '1' })
 
     const html = join(scratch.dir, 'diff.html')
-    const failed = await runOpsctl(['profile', 'diff', join(scratch.dir, 'fast'), join(scratch.dir, 'slow'), '--max-growth', '5%', '--out', html, '--json'], { cwd: scratch.dir })
+    const failed = await runOpsctl(
+      ['profile', 'diff', join(scratch.dir, 'fast'), join(scratch.dir, 'slow'), '--max-growth', '5%', '--out', html, '--json'],
+      { cwd: scratch.dir },
+    )
     expect(failed.status, failed.stderr).toBe(1)
     const diff = parseJson<DiffRun>(failed.stdout)
     expect(diff.changes[0]).toMatchObject({ name: 'scoreCandidates' })
@@ -38,9 +43,21 @@ describe('opsctl profile diff', () => {
     expect(page).toMatch(/fill="rgb\(250, \d+, \d+\)"/)
 
     // the same comparison from the .cpuprofile files, with a limit it stays under
-    const passed = await runOpsctl(['profile', 'diff', join(scratch.dir, 'fast', 'profile.cpuprofile'), join(scratch.dir, 'slow', 'profile.cpuprofile'), '--max-growth', '90%', '--out', html], {
-      cwd: scratch.dir,
-    })
+    const passed = await runOpsctl(
+      [
+        'profile',
+        'diff',
+        join(scratch.dir, 'fast', 'profile.cpuprofile'),
+        join(scratch.dir, 'slow', 'profile.cpuprofile'),
+        '--max-growth',
+        '90%',
+        '--out',
+        html,
+      ],
+      {
+        cwd: scratch.dir,
+      },
+    )
     expect(passed.status, passed.stderr).toBe(0)
     expect(passed.stdout).toMatch(/1 +scoreCandidates/)
     expect(passed.stdout).toContain('Max growth 90%: passed')
@@ -60,13 +77,42 @@ describe('opsctl profile leak', () => {
   it('names the module-level array that grows per request', async () => {
     const out = join(scratch.dir, 'leaky')
     // a floor well under what even a slow run leaks (about 2 kB a request); the default floor is the non-leaking test's
-    const result = await runOpsctl(['profile', 'leak', '--load', '/', '--warmup', '1s', '--duration', '3s', '--connections', '2', '--min-growth', '256kB', '--out', out, '--json', '--', 'node', fixture('leaky-server.mjs')], {
-      cwd: scratch.dir,
-    })
+    const result = await runOpsctl(
+      [
+        'profile',
+        'leak',
+        '--load',
+        '/',
+        '--warmup',
+        '1s',
+        '--duration',
+        '3s',
+        '--connections',
+        '2',
+        '--min-growth',
+        '256kB',
+        '--out',
+        out,
+        '--json',
+        '--',
+        'node',
+        fixture('leaky-server.mjs'),
+      ],
+      {
+        cwd: scratch.dir,
+      },
+    )
     expect(result.status, result.stderr).toBe(0)
     const run = parseJson<LeakRun>(result.stdout)
     const [suspect] = run.report!.suspects
-    expect(suspect, JSON.stringify({ load: run.load, heap: [run.report!.heapBefore, run.report!.heapAfter], constructors: run.report!.constructors.slice(0, 3) })).toMatchObject({ constructor: 'Array', holder: 'leakyCache', isNew: false })
+    expect(
+      suspect,
+      JSON.stringify({
+        load: run.load,
+        heap: [run.report!.heapBefore, run.report!.heapAfter],
+        constructors: run.report!.constructors.slice(0, 3),
+      }),
+    ).toMatchObject({ constructor: 'Array', holder: 'leakyCache', isNew: false })
     expect(suspect!.summary).toMatch(/^an Array in leakyCache grew by [\d,]+ entries/)
     // one entry per request between the snapshots (give or take the requests in flight at the end)
     const grew = suspect!.entriesAfter - suspect!.entriesBefore
@@ -78,7 +124,23 @@ describe('opsctl profile leak', () => {
 
   it('names no suspect for a server that does not leak', async () => {
     const result = await runOpsctl(
-      ['profile', 'leak', '--load', '/', '--warmup', '1s', '--duration', '3s', '--connections', '2', '--out', join(scratch.dir, 'steady'), '--', 'node', fixture('steady-server.mjs')],
+      [
+        'profile',
+        'leak',
+        '--load',
+        '/',
+        '--warmup',
+        '1s',
+        '--duration',
+        '3s',
+        '--connections',
+        '2',
+        '--out',
+        join(scratch.dir, 'steady'),
+        '--',
+        'node',
+        fixture('steady-server.mjs'),
+      ],
       { cwd: scratch.dir },
     )
     expect(result.status, result.stderr).toBe(0)

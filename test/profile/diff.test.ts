@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { buildDiffTree, diffProfiles, escapeHtml, growthOver, renderDiffFlameGraphHtml, renderFlameGraphHtml, stackProfile, type WeightedStack } from '../../src/profile/index.js'
+import { diffProfiles, growthOver } from '../../src/profile/diff.js'
+import { buildDiffTree, escapeHtml, renderDiffFlameGraphHtml, renderFlameGraphHtml } from '../../src/profile/flamegraph-html.js'
+import { stackProfile, type WeightedStack } from '../../src/profile/stacks.js'
 
-const profile = (stacks: Array<[string, number]>) => stackProfile('samples', stacks.map(([stack, weight]): WeightedStack => ({ frames: stack.split(';'), weight })))
+const profile = (stacks: Array<[string, number]>) =>
+  stackProfile(
+    'samples',
+    stacks.map(([stack, weight]): WeightedStack => ({ frames: stack.split(';'), weight })),
+  )
 
 describe('profile diff', () => {
   const before = profile([
@@ -91,8 +97,14 @@ describe('flame graph HTML', () => {
   })
 
   it('colours grown frames red and shrunk frames blue', () => {
-    const before = profile([['a (x.js:1:1)', 50], ['b (x.js:2:1)', 50]])
-    const after = profile([['a (x.js:1:1)', 80], ['b (x.js:2:1)', 20]])
+    const before = profile([
+      ['a (x.js:1:1)', 50],
+      ['b (x.js:2:1)', 50],
+    ])
+    const after = profile([
+      ['a (x.js:1:1)', 80],
+      ['b (x.js:2:1)', 20],
+    ])
     const html = renderDiffFlameGraphHtml(before, after, diffProfiles(before, after).changes, { title: 'diff' })
     const fillOf = (name: string) => new RegExp(`<title>${name} \\(x\\.js[^<]*</title><rect [^>]*fill="([^"]+)"`).exec(html)?.[1]
     expect(fillOf('a')).toBe('rgb(250, 35, 35)')

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { OpsError } from '../../src/core/index.js'
-import { formatFolded, parseFolded, stackProfile, summarizeProfile } from '../../src/profile/index.js'
+import { formatFolded, parseFolded } from '../../src/profile/folded.js'
+import { stackProfile } from '../../src/profile/stacks.js'
+import { summarizeProfile } from '../../src/profile/summary.js'
 
 function badInputOf(run: () => unknown): OpsError {
   try {

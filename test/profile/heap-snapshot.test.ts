@@ -1,8 +1,25 @@
 import { describe, expect, it } from 'vitest'
 import { OpsError } from '../../src/core/index.js'
-import { analyzeLeak, computeDominators, parseHeapSnapshot } from '../../src/profile/index.js'
+import { computeDominators, parseHeapSnapshot } from '../../src/profile/heap-snapshot.js'
+import { analyzeLeak } from '../../src/profile/leak.js'
 
-const NODE_TYPES = ['hidden', 'array', 'string', 'object', 'code', 'closure', 'regexp', 'number', 'native', 'synthetic', 'concatenated string', 'sliced string', 'symbol', 'bigint', 'object shape']
+const NODE_TYPES = [
+  'hidden',
+  'array',
+  'string',
+  'object',
+  'code',
+  'closure',
+  'regexp',
+  'number',
+  'native',
+  'synthetic',
+  'concatenated string',
+  'sliced string',
+  'symbol',
+  'bigint',
+  'object shape',
+]
 const EDGE_TYPES = ['context', 'element', 'property', 'internal', 'hidden', 'shortcut', 'weak']
 
 interface SnapshotNode {
@@ -52,7 +69,13 @@ function serverHeap(entries: number, holder: 'Array' | 'Map' = 'Array'): string 
     { type: 'synthetic', name: '', id: 1, size: 0, edges: [['element', 1, 1]] },
     { type: 'object', name: 'Server', id: 3, size: 200, edges: [['property', '_events', 2]] },
     { type: 'closure', name: 'handleRequest', id: 5, size: 56, edges: [['internal', 'context', 3]] },
-    { type: 'object', name: 'system / Context', id: 7, size: 40, edges: [['context', holder === 'Array' ? 'leakyCache' : 'sessionCache', 4]] },
+    {
+      type: 'object',
+      name: 'system / Context',
+      id: 7,
+      size: 40,
+      edges: [['context', holder === 'Array' ? 'leakyCache' : 'sessionCache', 4]],
+    },
     { type: 'object', name: holder, id: 9, size: 32, edges: [] },
   ]
   const container = nodes[4]!
@@ -79,8 +102,27 @@ describe('heap snapshots', () => {
     // root -> a, root -> b, a -> c, b -> c, c -> d; root -weak-> e, a -> e
     const graph = parseHeapSnapshot(
       heapSnapshot([
-        { type: 'synthetic', name: '', id: 1, size: 0, edges: [['element', 1, 1], ['element', 2, 2], ['weak', 'w', 5]] },
-        { type: 'object', name: 'A', id: 2, size: 10, edges: [['property', 'c', 3], ['property', 'e', 5]] },
+        {
+          type: 'synthetic',
+          name: '',
+          id: 1,
+          size: 0,
+          edges: [
+            ['element', 1, 1],
+            ['element', 2, 2],
+            ['weak', 'w', 5],
+          ],
+        },
+        {
+          type: 'object',
+          name: 'A',
+          id: 2,
+          size: 10,
+          edges: [
+            ['property', 'c', 3],
+            ['property', 'e', 5],
+          ],
+        },
         { type: 'object', name: 'B', id: 3, size: 20, edges: [['property', 'c', 3]] },
         { type: 'object', name: 'C', id: 4, size: 30, edges: [['property', 'd', 4]] },
         { type: 'object', name: 'D', id: 5, size: 40 },
@@ -106,22 +148,40 @@ describe('heap snapshots', () => {
   })
 
   it('names the growing Array by the variable that holds it, with its entries and retaining path', () => {
-    const report = analyzeLeak(parseHeapSnapshot(serverHeap(10), 'before'), parseHeapSnapshot(serverHeap(5_000), 'after'), { minGrowthBytes: 100_000 })
+    const report = analyzeLeak(parseHeapSnapshot(serverHeap(10), 'before'), parseHeapSnapshot(serverHeap(5_000), 'after'), {
+      minGrowthBytes: 100_000,
+    })
     expect(report.suspects).toHaveLength(1)
     const [suspect] = report.suspects
-    expect(suspect).toMatchObject({ constructor: 'Array', holder: 'leakyCache', entriesBefore: 10, entriesAfter: 5_000, id: 9, isNew: false })
+    expect(suspect).toMatchObject({
+      constructor: 'Array',
+      holder: 'leakyCache',
+      entriesBefore: 10,
+      entriesAfter: 5_000,
+      id: 9,
+      isNew: false,
+    })
     expect(suspect!.summary).toMatch(/^an Array in leakyCache grew by 4,990 entries \(1\.2 kB → 600\.0 kB retained\)$/)
-    expect(suspect!.path.map((step) => `${step.edge} ${step.object}`)).toEqual(['[1] Server', '._events (closure)', '(internal context) system / Context', '.leakyCache Array'])
+    expect(suspect!.path.map((step) => `${step.edge} ${step.object}`)).toEqual([
+      '[1] Server',
+      '._events (closure)',
+      '(internal context) system / Context',
+      '.leakyCache Array',
+    ])
     expect(report.constructors[0]).toMatchObject({ constructor: 'Object', countBefore: 10, countAfter: 5_000 })
   })
 
   it('reports a Map by its entries, not its hash table', () => {
-    const report = analyzeLeak(parseHeapSnapshot(serverHeap(10, 'Map'), 'before'), parseHeapSnapshot(serverHeap(2_000, 'Map'), 'after'), { minGrowthBytes: 100_000 })
+    const report = analyzeLeak(parseHeapSnapshot(serverHeap(10, 'Map'), 'before'), parseHeapSnapshot(serverHeap(2_000, 'Map'), 'after'), {
+      minGrowthBytes: 100_000,
+    })
     expect(report.suspects[0]?.summary).toMatch(/^a Map in sessionCache grew by 1,990 entries/)
   })
 
   it('names no suspect when the growth stays under the noise floor', () => {
-    const report = analyzeLeak(parseHeapSnapshot(serverHeap(10), 'before'), parseHeapSnapshot(serverHeap(40), 'after'), { minGrowthBytes: 100_000 })
+    const report = analyzeLeak(parseHeapSnapshot(serverHeap(10), 'before'), parseHeapSnapshot(serverHeap(40), 'after'), {
+      minGrowthBytes: 100_000,
+    })
     expect(report.suspects).toEqual([])
     expect(report.heapAfter).toBeGreaterThan(report.heapBefore)
   })

@@ -1,4 +1,4 @@
-import type { CallFrame, CpuProfile } from '../../src/profile/index.js'
+import type { CallFrame, CpuProfile } from '../../src/profile/cpuprofile.js'
 
 /** A call frame; line and column 0-based as V8 writes them. */
 export function frame(functionName: string, path: string, lineNumber: number, columnNumber = 0): CallFrame {

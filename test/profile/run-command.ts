@@ -7,7 +7,9 @@ import { pathToFileURL } from 'node:url'
 
 const [file, ...argv] = process.argv.slice(2)
 const root = resolve(import.meta.dirname, '../..')
-const { default: command } = (await import(pathToFileURL(resolve(root, file!)).href)) as { default: { run(argv: string[], options: { root: string }): Promise<unknown> } }
+const { default: command } = (await import(pathToFileURL(resolve(root, file!)).href)) as {
+  default: { run(argv: string[], options: { root: string }): Promise<unknown> }
+}
 try {
   await command.run(argv, { root })
 } catch (error) {

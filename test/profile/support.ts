@@ -15,7 +15,11 @@ export interface CliRun {
   stderr: string
 }
 
-const COMMANDS: Record<string, string> = { profile: 'commands/profile/index.ts', 'profile diff': 'commands/profile/diff.ts', 'profile leak': 'commands/profile/leak.ts' }
+const COMMANDS: Record<string, string> = {
+  profile: 'commands/profile/index.ts',
+  'profile diff': 'commands/profile/diff.ts',
+  'profile leak': 'commands/profile/leak.ts',
+}
 
 /**
  * `opsctl profile ...` from the TypeScript sources, in a child process like a user's shell (the

@@ -91,13 +91,23 @@ describe('GET /users/:id/orders', () => {
       await Promise.all([
         instance.inject(`/users/${userId}/orders`),
         instance.inject(`/users/${userId}/orders`),
-        instance.inject({ method: 'POST', url: '/orders', payload: { userId: others[0]!.id, items: [{ productId: rows[0]!.id, quantity: 1 }] } }),
+        instance.inject({
+          method: 'POST',
+          url: '/orders',
+          payload: { userId: others[0]!.id, items: [{ productId: rows[0]!.id, quantity: 1 }] },
+        }),
       ])
       const byUnit = new Map<string, QueryExecution[]>()
-      for (const execution of recorder.executions()) if (execution.unit) byUnit.set(execution.unit.id, [...(byUnit.get(execution.unit.id) ?? []), execution])
-      expect([...byUnit.values()].map((executions) => executions[0]!.unit!.label).sort()).toEqual(['GET /users/:id/orders', 'GET /users/:id/orders', 'POST /orders'])
+      for (const execution of recorder.executions())
+        if (execution.unit) byUnit.set(execution.unit.id, [...(byUnit.get(execution.unit.id) ?? []), execution])
+      expect([...byUnit.values()].map((executions) => executions[0]!.unit!.label).sort()).toEqual([
+        'GET /users/:id/orders',
+        'GET /users/:id/orders',
+        'POST /orders',
+      ])
       for (const executions of byUnit.values()) {
-        if (executions[0]!.unit!.label === 'POST /orders') expect(executions.map((e) => e.sql)).toEqual(expect.arrayContaining(['BEGIN', 'COMMIT']))
+        if (executions[0]!.unit!.label === 'POST /orders')
+          expect(executions.map((e) => e.sql)).toEqual(expect.arrayContaining(['BEGIN', 'COMMIT']))
         else expect(executions.filter((e) => /FROM items WHERE order_id = \$1/.test(e.sql))).toHaveLength(orderCount)
       }
       const [pattern] = await recorder.patterns()
@@ -120,7 +130,9 @@ describe('GET /users/:id/orders', () => {
 
 describe('GET /items', () => {
   it('filters items on the unindexed sku column', async () => {
-    const { rows } = await pool.query<{ sku: string; count: number }>('SELECT sku, count(*)::int AS count FROM items GROUP BY sku ORDER BY sku LIMIT 1')
+    const { rows } = await pool.query<{ sku: string; count: number }>(
+      'SELECT sku, count(*)::int AS count FROM items GROUP BY sku ORDER BY sku LIMIT 1',
+    )
     const response = await app().inject(`/items?sku=${rows[0]!.sku}`)
     expect(response.statusCode).toBe(200)
     const body = response.json<{ items: Array<{ sku: string }> }>()
@@ -142,7 +154,10 @@ describe('GET /reports/revenue', () => {
     )
     const response = await app().inject('/reports/revenue?top=3')
     expect(response.statusCode).toBe(200)
-    const body = response.json<{ months: Array<{ revenueCents: number }>; topProducts: Array<{ productId: number; productName: string; revenueCents: number }> }>()
+    const body = response.json<{
+      months: Array<{ revenueCents: number }>
+      topProducts: Array<{ productId: number; productName: string; revenueCents: number }>
+    }>()
     expect(body.months.reduce((sum, month) => sum + month.revenueCents, 0)).toBe(Number(rows[0]!.revenue))
     expect(body.topProducts).toHaveLength(3)
     expect(body.topProducts[0]!.revenueCents).toBeGreaterThanOrEqual(body.topProducts[1]!.revenueCents)
@@ -157,13 +172,29 @@ describe('GET /reports/revenue', () => {
 
 describe('POST /orders', () => {
   const post = (payload: string | object) =>
-    app().inject({ method: 'POST', url: '/orders', headers: { 'content-type': 'application/json' }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) })
+    app().inject({
+      method: 'POST',
+      url: '/orders',
+      headers: { 'content-type': 'application/json' },
+      payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    })
 
   it('creates the order and its items in one transaction and answers 201', async () => {
     const before = await rowCounts()
-    const response = await post({ userId: 2, items: [{ productId: 3, quantity: 2 }, { productId: 4, quantity: 1 }] })
+    const response = await post({
+      userId: 2,
+      items: [
+        { productId: 3, quantity: 2 },
+        { productId: 4, quantity: 1 },
+      ],
+    })
     expect(response.statusCode).toBe(201)
-    const order = response.json<{ id: number; userId: number; totalCents: number; items: Array<{ productId: number; quantity: number; priceCents: number }> }>()
+    const order = response.json<{
+      id: number
+      userId: number
+      totalCents: number
+      items: Array<{ productId: number; quantity: number; priceCents: number }>
+    }>()
     expect(order.userId).toBe(2)
     expect(order.items.map((item) => [item.productId, item.quantity])).toEqual([
       [3, 2],
@@ -197,7 +228,13 @@ describe('POST /orders', () => {
 
   it('rolls back the order already written when a product turns out unknown (422)', async () => {
     const before = await rowCounts()
-    const response = await post({ userId: 1, items: [{ productId: 1, quantity: 1 }, { productId: 999_999, quantity: 1 }] })
+    const response = await post({
+      userId: 1,
+      items: [
+        { productId: 1, quantity: 1 },
+        { productId: 999_999, quantity: 1 },
+      ],
+    })
     expect(response.statusCode).toBe(422)
     expect(response.json().message).toBe('unknown product 999999')
     expect(await rowCounts()).toEqual(before)

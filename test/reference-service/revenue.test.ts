@@ -29,12 +29,19 @@ describe('aggregateRevenueByProductAndMonth', () => {
   })
 
   it('reports month-over-month growth per product', () => {
-    const report = aggregateRevenueByProductAndMonth([row(1, 1, '2024-03-01T00:00:00Z', 1, 1000), row(1, 2, '2024-04-01T00:00:00Z', 3, 500)])
+    const report = aggregateRevenueByProductAndMonth([
+      row(1, 1, '2024-03-01T00:00:00Z', 1, 1000),
+      row(1, 2, '2024-04-01T00:00:00Z', 3, 500),
+    ])
     expect(report.products[0]?.months.map((month) => month.growth)).toEqual([null, 0.5])
   })
 
   it('gives the same report when FAULT_REPORT_CPU makes it do the work several times', () => {
-    const rows = [row(1, 1, '2024-03-01T00:00:00Z', 1, 1000), row(2, 2, '2024-04-01T00:00:00Z', 3, 500), row(1, 3, '2024-04-02T00:00:00Z', 2, 1000)]
+    const rows = [
+      row(1, 1, '2024-03-01T00:00:00Z', 1, 1000),
+      row(2, 2, '2024-04-01T00:00:00Z', 3, 500),
+      row(1, 3, '2024-04-02T00:00:00Z', 2, 1000),
+    ]
     expect(aggregateRevenueByProductAndMonth(rows, { cpuFactor: 5 })).toEqual(aggregateRevenueByProductAndMonth(rows))
   })
 

@@ -29,7 +29,13 @@ describe('server process', () => {
     try {
       const server = await startServerProcess({ DATABASE_URL: fresh.url, MIGRATE: '1', SEED: '1', SEED_SCALE: '0.01', LOG_LEVEL: 'silent' })
       const listening = server.logs.find((entry) => entry.msg === 'listening')!
-      expect(listening).toMatchObject({ level: 30, msg: 'listening', url: `http://127.0.0.1:${server.port}`, host: '127.0.0.1', version: '1.0.0' })
+      expect(listening).toMatchObject({
+        level: 30,
+        msg: 'listening',
+        url: `http://127.0.0.1:${server.port}`,
+        host: '127.0.0.1',
+        version: '1.0.0',
+      })
       expect(server.port).toBeGreaterThan(0)
       // LOG_LEVEL=silent silences everything but the listening line, which a parent needs.
       expect(server.logs).toHaveLength(1)
@@ -55,7 +61,9 @@ describe('server process', () => {
   })
 
   it('exits 2 with the variable named when a setting is invalid', async () => {
-    await expect(startServerProcess({ DATABASE_URL: database.url, FAULT_ERROR_RATE: 'lots' })).rejects.toThrow(/exited with 2[\s\S]*FAULT_ERROR_RATE=lots/)
+    await expect(startServerProcess({ DATABASE_URL: database.url, FAULT_ERROR_RATE: 'lots' })).rejects.toThrow(
+      /exited with 2[\s\S]*FAULT_ERROR_RATE=lots/,
+    )
   })
 
   it('lets a request in flight at SIGTERM finish with 200 before exiting 0', async () => {
@@ -133,7 +141,11 @@ describe('tracing', () => {
   afterAll(() => new Promise<void>((resolve) => receiver?.close(() => resolve())))
 
   it('exports a server span per request with the pg query spans inside it over OTLP/HTTP', async () => {
-    const server = await startServerProcess({ DATABASE_URL: database.url, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })
+    const server = await startServerProcess({
+      DATABASE_URL: database.url,
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    })
     expect(server.logs.find((entry) => entry.msg === 'listening')?.tracing).toBe(true)
     expect((await fetch(`${server.url}/users/1/orders`)).status).toBe(200)
     server.child.kill('SIGTERM') // shutdown flushes the batch of spans
@@ -142,7 +154,10 @@ describe('tracing', () => {
     const spans = collectSpans(exports)
     const serverSpan = spans.find((span) => span.kind === 2 && span.attributes['http.target'] === '/users/1/orders')
     expect(serverSpan).toBeDefined()
-    const queries = spans.filter((span) => span.attributes['db.system'] === 'postgresql' && String(span.attributes['db.statement']).includes('FROM items WHERE order_id = $1'))
+    const queries = spans.filter(
+      (span) =>
+        span.attributes['db.system'] === 'postgresql' && String(span.attributes['db.statement']).includes('FROM items WHERE order_id = $1'),
+    )
     expect(queries.length).toBeGreaterThan(0)
     expect(queries.every((span) => span.traceId === serverSpan!.traceId)).toBe(true)
     expect(spans.find((span) => span.resource['service.name'] === 'reference-service')).toBeDefined()
@@ -161,13 +176,25 @@ type OtlpAttribute = { key: string; value: Record<string, unknown> }
 
 /** OTLP/JSON export requests -> spans with plain attribute maps. */
 function collectSpans(requests: unknown[]): FlatSpan[] {
-  const attributes = (list: OtlpAttribute[] = []) => Object.fromEntries(list.map((attribute) => [attribute.key, Object.values(attribute.value)[0]]))
+  const attributes = (list: OtlpAttribute[] = []) =>
+    Object.fromEntries(list.map((attribute) => [attribute.key, Object.values(attribute.value)[0]]))
   const spans: FlatSpan[] = []
-  for (const request of requests as Array<{ resourceSpans: Array<{ resource: { attributes: OtlpAttribute[] }; scopeSpans: Array<{ spans: Array<FlatSpan & { attributes: OtlpAttribute[] }> }> }> }>) {
+  for (const request of requests as Array<{
+    resourceSpans: Array<{
+      resource: { attributes: OtlpAttribute[] }
+      scopeSpans: Array<{ spans: Array<FlatSpan & { attributes: OtlpAttribute[] }> }>
+    }>
+  }>) {
     for (const resourceSpans of request.resourceSpans) {
       for (const scope of resourceSpans.scopeSpans) {
         for (const span of scope.spans) {
-          spans.push({ traceId: span.traceId, kind: span.kind, name: span.name, attributes: attributes(span.attributes), resource: attributes(resourceSpans.resource.attributes) })
+          spans.push({
+            traceId: span.traceId,
+            kind: span.kind,
+            name: span.name,
+            attributes: attributes(span.attributes),
+            resource: attributes(resourceSpans.resource.attributes),
+          })
         }
       }
     }

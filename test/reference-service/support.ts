@@ -71,7 +71,9 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       const seen = logs.find(predicate)
       if (seen) return resolve(seen)
       waiters.push({ predicate, resolve })
-      void closed.then(({ code }) => reject(new Error(`server exited with ${code} before the expected log line:\n${stderr}\n${JSON.stringify(logs.slice(-5))}`)))
+      void closed.then(({ code }) =>
+        reject(new Error(`server exited with ${code} before the expected log line:\n${stderr}\n${JSON.stringify(logs.slice(-5))}`)),
+      )
     })
   const listening = await waitForLog((entry) => entry.msg === 'listening')
   return { child, url: String(listening.url), port: Number(listening.port), logs, closed, waitForLog }

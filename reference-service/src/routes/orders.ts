@@ -39,7 +39,9 @@ export const ordersRoutes: FastifyPluginAsync<OrdersRoutesOptions> = async (app,
   app.get<{ Params: { id: string } }>('/users/:id/orders', async (request, reply) => {
     const userId = parseId(request.params.id)
     if (userId === undefined) {
-      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `user id must be a positive integer, got "${request.params.id}"` })
+      return reply
+        .code(400)
+        .send({ statusCode: 400, error: 'Bad Request', message: `user id must be a positive integer, got "${request.params.id}"` })
     }
     if (!(await userExists(request.db, userId))) {
       return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no user ${userId}` })

@@ -14,11 +14,16 @@ export const reportsRoutes: FastifyPluginAsync<ReportsRoutesOptions> = async (ap
   app.get<{ Querystring: { top?: string } }>('/reports/revenue', async (request, reply) => {
     const top = request.query.top === undefined ? DEFAULT_TOP : Number(request.query.top)
     if (!Number.isInteger(top) || top < 1 || top > MAX_TOP) {
-      return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: `top must be an integer from 1 to ${MAX_TOP}, got "${request.query.top}"` })
+      return reply
+        .code(400)
+        .send({ statusCode: 400, error: 'Bad Request', message: `top must be an integer from 1 to ${MAX_TOP}, got "${request.query.top}"` })
     }
     const report = aggregateRevenueByProductAndMonth(await fetchRevenueRows(request.db), { cpuFactor })
     const topProducts = report.products.slice(0, top)
-    const names = await fetchProductNames(request.db, topProducts.map((product) => product.productId))
+    const names = await fetchProductNames(
+      request.db,
+      topProducts.map((product) => product.productId),
+    )
     return {
       rows: report.rows,
       months: report.months,

@@ -123,7 +123,10 @@ export function createOrder(pool: pg.Pool, userId: number, lines: readonly Order
       const found = new Set(items.map((item) => item.product_id))
       throw new UnknownReferenceError('product', [...new Set(lines.map((line) => line.productId).filter((id) => !found.has(id)))])
     }
-    return toOrder(order, items.sort((a, b) => a.id - b.id))
+    return toOrder(
+      order,
+      items.sort((a, b) => a.id - b.id),
+    )
   })
 }
 

@@ -94,7 +94,10 @@ export function instrumentPg(pg: PgModuleLike, options: InstrumentPgOptions): Pg
       const unit = currentUnitOfWork()
       if (unit && unit.draw >= unitSampleRate) return UNRECORDED
     }
-    return new CallContext(currentUnitRef(), wantSite && typeof text === 'string' && sampled() ? applicationCallSite(below, root) : undefined)
+    return new CallContext(
+      currentUnitRef(),
+      wantSite && typeof text === 'string' && sampled() ? applicationCallSite(below, root) : undefined,
+    )
   }
 
   // Epoch milliseconds from the monotonic clock, re-anchored to the wall clock once a second: one
@@ -114,7 +117,16 @@ export function instrumentPg(pg: PgModuleLike, options: InstrumentPgOptions): Pg
   /** Set while pg-pool's connect callback runs, for the Client#query it issues synchronously. */
   let handedToClient: CallContext | undefined
 
-  const record = (sql: string, context: CallContext, client: PgClientLike, parameters: unknown, startMs: number, started: number, error: unknown, result: unknown): void => {
+  const record = (
+    sql: string,
+    context: CallContext,
+    client: PgClientLike,
+    parameters: unknown,
+    startMs: number,
+    started: number,
+    error: unknown,
+    result: unknown,
+  ): void => {
     const execution: QueryExecution = { sql, startMs, durationMs: performance.now() - started }
     if (context.unit) execution.unit = context.unit
     else if (client.processID) execution.session = String(client.processID)
@@ -137,7 +149,15 @@ export function instrumentPg(pg: PgModuleLike, options: InstrumentPgOptions): Pg
 
   /** The application's callback, after the statement is recorded. */
   const recordThen =
-    (done: Callback, sql: string, context: CallContext, client: PgClientLike, parameters: unknown, startMs: number, started: number): Callback =>
+    (
+      done: Callback,
+      sql: string,
+      context: CallContext,
+      client: PgClientLike,
+      parameters: unknown,
+      startMs: number,
+      started: number,
+    ): Callback =>
     (error, result) => {
       record(sql, context, client, parameters, startMs, started, error, result)
       done(error, result)
@@ -164,12 +184,26 @@ export function instrumentPg(pg: PgModuleLike, options: InstrumentPgOptions): Pg
     // One closure per statement, over what its completion needs: the query path's only allocation
     // besides the execution itself.
     const client = this as PgClientLike
-    if (typeof values === 'function') return originalClientQuery.call(this, config, recordThen(values as Callback, text, context, client, (config as { values?: unknown }).values, startMs, started))
+    if (typeof values === 'function')
+      return originalClientQuery.call(
+        this,
+        config,
+        recordThen(values as Callback, text, context, client, (config as { values?: unknown }).values, startMs, started),
+      )
     const parameters = Array.isArray(values) ? values : (config as { values?: unknown }).values
-    if (typeof callback === 'function') return originalClientQuery.call(this, config, values, recordThen(callback as Callback, text, context, client, parameters, startMs, started))
+    if (typeof callback === 'function')
+      return originalClientQuery.call(
+        this,
+        config,
+        values,
+        recordThen(callback as Callback, text, context, client, parameters, startMs, started),
+      )
     const configCallback = typeof config === 'object' ? (config as { callback?: unknown }).callback : undefined
     if (typeof configCallback === 'function') {
-      const wrapped = { ...(config as object), callback: recordThen(configCallback as Callback, text, context, client, parameters, startMs, started) }
+      const wrapped = {
+        ...(config as object),
+        callback: recordThen(configCallback as Callback, text, context, client, parameters, startMs, started),
+      }
       return originalClientQuery.call(this, wrapped, values)
     }
     const promise = originalClientQuery.call(this, config, values) as Promise<unknown> | undefined
@@ -185,8 +219,10 @@ export function instrumentPg(pg: PgModuleLike, options: InstrumentPgOptions): Pg
   let poolConnect: ConnectFn | undefined
   if (poolProto && originalPoolQuery && originalPoolConnect) {
     poolQuery = function (this: unknown, config, values, callback) {
-      if (!active || typeof config === 'function' || config === null || config === undefined) return originalPoolQuery.call(this, config, values, callback)
-      if (typeof config === 'object' && typeof (config as { submit?: unknown }).submit === 'function') return originalPoolQuery.call(this, config, values, callback)
+      if (!active || typeof config === 'function' || config === null || config === undefined)
+        return originalPoolQuery.call(this, config, values, callback)
+      if (typeof config === 'object' && typeof (config as { submit?: unknown }).submit === 'function')
+        return originalPoolQuery.call(this, config, values, callback)
       const outer = pendingForConnect
       pendingForConnect = capture(poolQuery!, typeof config === 'string' ? config : (config as { text?: unknown }).text)
       try {
@@ -285,7 +321,8 @@ export function applicationCallSite(below: (...args: never[]) => unknown, root: 
   }
   for (const frame of frames ?? []) {
     let file = frame.getFileName() ?? frame.getScriptNameOrSourceURL?.()
-    if (!file || file.startsWith('node:') || file.includes('/node_modules/') || file.includes('\\node_modules\\') || !/[/\\]/.test(file)) continue
+    if (!file || file.startsWith('node:') || file.includes('/node_modules/') || file.includes('\\node_modules\\') || !/[/\\]/.test(file))
+      continue
     if (file.startsWith(HOOK_URL) || file.startsWith(HOOK_DIRECTORY)) continue
     let line = frame.getLineNumber() ?? 0
     let column = frame.getColumnNumber() ?? 0

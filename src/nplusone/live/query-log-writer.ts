@@ -1,14 +1,14 @@
 // The writer thread of the live hook's JSON-lines sink (createJsonLinesSink): it encodes the
 // batches the service's thread hands over and appends them to the query log, so that the
 // service's own thread does no more per statement than copy a few fields.
-import { writeSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
-import { QueryLogEncoder, type QueryLogBatch } from '../sources/service-log.js'
+import { QueryLogEncoder, writeFully } from './query-log-encoder.js'
+import type { QueryLogBatch } from './query-log-batch.js'
 
 /** From the sink to this thread. */
 export type WriterRequest = { kind: 'batch'; batch: QueryLogBatch } | { kind: 'close' }
-/** From this thread to the sink: executions lost to a failed write, and all written. */
-export type WriterReply = { kind: 'failed'; count: number; message: string } | { kind: 'drained' }
+/** From this thread to the sink: loaded and listening, executions lost to a failed write, and all written. */
+export type WriterReply = { kind: 'ready' } | { kind: 'failed'; count: number; message: string } | { kind: 'drained' }
 
 export interface WriterData {
   /** Opened for appending by the sink, so that a bad path fails where the sink is created. */
@@ -32,7 +32,7 @@ port.on('message', (request: WriterRequest) => {
   const { count } = request.batch
   if (failure === undefined) {
     try {
-      writeFully(encoder.encode(request.batch))
+      writeFully(fd, encoder.encode(request.batch))
     } catch (error) {
       // A full disk must not take the service down: stop writing, and say how much was lost.
       failure = (error as Error).message
@@ -42,7 +42,4 @@ port.on('message', (request: WriterRequest) => {
   Atomics.add(done, 0, count)
 })
 
-/** A write may be short (a signal, a nearly full disk): write the rest. */
-function writeFully(bytes: Buffer): void {
-  for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset)
-}
+port.postMessage({ kind: 'ready' } satisfies WriterReply)

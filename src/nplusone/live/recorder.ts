@@ -5,7 +5,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { NPlusOneDetector } from '../detect.js'
 import { loadQueryParser } from '../identity.js'
-import { QueryLogBatcher, transferablesOf } from '../sources/service-log.js'
+import { QueryLogBatcher, transferablesOf, type QueryLogBatch } from './query-log-batch.js'
+import { QueryLogEncoder, writeFully } from './query-log-encoder.js'
 import type { WriterData, WriterReply, WriterRequest } from './query-log-writer.js'
 import type { NPlusOneOptions, NPlusOnePattern, QueryExecution } from '../types.js'
 
@@ -58,6 +59,8 @@ export interface JsonLinesSink {
  */
 const FLUSH_EXECUTIONS = 4096
 const FLUSH_INTERVAL_MS = 1000
+/** How long close() waits for a writer thread that has not started yet. */
+const WRITER_START_TIMEOUT_MS = 5000
 /** Beyond this many executions not yet written, new ones are dropped (and counted) rather than held in memory. */
 const MAX_UNWRITTEN = 100_000
 
@@ -72,7 +75,10 @@ function startWriter(data: WriterData): Worker {
   if (extname(fileURLToPath(import.meta.url)) === '.js') return new Worker(new URL('./query-log-writer.js', import.meta.url), options)
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href
   const writer = new URL('./query-log-writer.ts', import.meta.url).href
-  return new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(writer)}) })`, { ...options, eval: true })
+  return new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(writer)}) })`, {
+    ...options,
+    eval: true,
+  })
 }
 
 /**
@@ -85,8 +91,15 @@ function startWriter(data: WriterData): Worker {
  * not copied), which encodes and appends it, as pino's transports do: encoding on the service's
  * own thread cost it about as much as the rest of the hook. The thread does not keep the process
  * alive. A crash loses at most the last FLUSH_INTERVAL_MS of records; close() writes everything.
+ *
+ * Batches wait until the thread says it is ready. If it cannot start (its module does not load),
+ * they are written on the service's own thread instead, slower but nothing lost, and `onError`
+ * says so; a write the disk refuses drops the records from then on, counted and said once.
  */
-export function createJsonLinesSink(path: string, options: { includeParams?: boolean } = {}): JsonLinesSink {
+export function createJsonLinesSink(
+  path: string,
+  options: { includeParams?: boolean; onError?: (message: string) => void } = {},
+): JsonLinesSink {
   mkdirSync(dirname(path), { recursive: true })
   const fd = openSync(path, 'a')
   const batcher = new QueryLogBatcher(options.includeParams ?? false)
@@ -94,26 +107,78 @@ export function createJsonLinesSink(path: string, options: { includeParams?: boo
   // which the service's thread would have to handle. Counts wrap at 2^32; differences do not.
   const done = new Int32Array(new SharedArrayBuffer(4))
   const writer = startWriter({ fd, done })
+  /** starting: batches wait in `waiting`; thread: handed over; inline: encoded and written here. */
+  let mode: 'starting' | 'thread' | 'inline' = 'starting'
+  const waiting: QueryLogBatch[] = []
+  let waitingCount = 0
+  let inlineEncoder: QueryLogEncoder | undefined
   let handedOver = 0
-  /** Executions handed to the writer and not yet written. */
-  const inFlight = () => (handedOver - Atomics.load(done, 0)) >>> 0
+  /** Executions handed to the writer, or waiting for it, and not yet written. */
+  const inFlight = () => ((handedOver - Atomics.load(done, 0)) >>> 0) + waitingCount
   let timer: NodeJS.Timeout | undefined
   let closing: Promise<void> | undefined
   let failed = false
   let dropped = 0
+  const report = (message: string) => {
+    try {
+      options.onError?.(message)
+    } catch {
+      // a reporter that fails must not take the query path with it
+    }
+  }
+  const fail = (count: number, message: string) => {
+    dropped += count
+    if (failed) return
+    failed = true
+    report(`The query log ${path} stopped: ${message}. Later records are dropped and counted.`)
+  }
+
+  const handOver = (batch: QueryLogBatch) => {
+    handedOver = (handedOver + batch.count) >>> 0
+    writer.postMessage({ kind: 'batch', batch } satisfies WriterRequest, transferablesOf(batch))
+  }
+  const writeHere = (batch: QueryLogBatch) => {
+    if (failed) return void (dropped += batch.count)
+    try {
+      writeFully(fd, (inlineEncoder ??= new QueryLogEncoder()).encode(batch))
+    } catch (error) {
+      fail(batch.count, (error as Error).message)
+    }
+  }
+  const settle = (next: 'thread' | 'inline') => {
+    if (mode !== 'starting') return
+    mode = next
+    const batches = waiting.splice(0)
+    waitingCount = 0
+    for (const batch of batches) (next === 'thread' ? handOver : writeHere)(batch)
+  }
 
   const writerGone = new Promise<void>((resolve) => writer.once('exit', () => resolve()))
-  writer.on('message', (reply: WriterReply) => {
-    if (reply.kind !== 'failed') return
-    dropped += reply.count
-    failed = true
-  })
-  writer.on('error', () => {
-    // The writer thread died (it cannot load, say): what it held and what comes is dropped.
-    failed = true
-    dropped += inFlight() + batcher.size
-    Atomics.store(done, 0, handedOver | 0)
-    batcher.take()
+  const settled = new Promise<void>((resolve) => {
+    writer.on('message', (reply: WriterReply) => {
+      if (reply.kind === 'ready') {
+        settle('thread')
+        resolve()
+      } else if (reply.kind === 'failed') fail(reply.count, reply.message)
+    })
+    writer.on('error', (error) => {
+      if (mode === 'starting') {
+        report(`The query log's writer thread did not start (${error.message}); writing on the service's thread.`)
+        settle('inline')
+      } else if (mode === 'thread') {
+        // The thread died while writing: what it held is lost, and what comes would be too.
+        const lost = inFlight() + batcher.size
+        Atomics.store(done, 0, handedOver | 0)
+        batcher.take()
+        fail(lost, `its writer thread failed (${error.message})`)
+      }
+      resolve()
+    })
+    void writerGone.then(() => {
+      // gone without an error, before it was ready: nothing can be handed over any more
+      settle('inline')
+      resolve()
+    })
   })
   // After the listeners: adding a 'message' listener refs the worker again.
   writer.unref()
@@ -123,12 +188,13 @@ export function createJsonLinesSink(path: string, options: { includeParams?: boo
     timer = undefined
     if (batcher.size === 0) return
     const batch = batcher.take()
-    if (failed) {
-      dropped += batch.count
-      return
+    if (failed) dropped += batch.count
+    else if (mode === 'thread') handOver(batch)
+    else if (mode === 'inline') writeHere(batch)
+    else {
+      waiting.push(batch)
+      waitingCount += batch.count
     }
-    handedOver = (handedOver + batch.count) >>> 0
-    writer.postMessage({ kind: 'batch', batch } satisfies WriterRequest, transferablesOf(batch))
   }
   const schedule = (): void => {
     if (!timer) timer = setTimeout(flush, FLUSH_INTERVAL_MS).unref()
@@ -152,11 +218,23 @@ export function createJsonLinesSink(path: string, options: { includeParams?: boo
     close() {
       closing ??= (async () => {
         flush()
-        // Held open until the writer has written everything.
+        // Held open until the writer has started (or failed to) and written everything.
         writer.ref()
-        const written = new Promise<void>((resolve) => writer.on('message', (reply: WriterReply) => reply.kind === 'drained' && resolve()))
-        writer.postMessage({ kind: 'close' } satisfies WriterRequest)
-        await Promise.race([written, writerGone])
+        // a thread that has not started by now is not going to: what waits is written here
+        let patience: NodeJS.Timeout | undefined
+        await Promise.race([settled, new Promise<void>((resolve) => (patience = setTimeout(resolve, WRITER_START_TIMEOUT_MS)))])
+        clearTimeout(patience)
+        if (mode === 'starting') {
+          report(`The query log's writer thread had not started after ${WRITER_START_TIMEOUT_MS / 1000}s; writing on the service's thread.`)
+          settle('inline')
+        }
+        if (mode === 'thread') {
+          const written = new Promise<void>((resolve) =>
+            writer.on('message', (reply: WriterReply) => reply.kind === 'drained' && resolve()),
+          )
+          writer.postMessage({ kind: 'close' } satisfies WriterRequest)
+          await Promise.race([written, writerGone])
+        }
         await writer.terminate()
         closeSync(fd)
       })()

@@ -93,7 +93,9 @@ export function bindToUnitOfWork<T extends object>(db: T, unit: UnitOfWork): T {
         connect ??= (...args: unknown[]) => {
           if (typeof args[0] === 'function') {
             const callback = args[0] as (error: unknown, client: object | undefined, release: unknown) => void
-            return value.call(target, (error: unknown, client: object | undefined, release: unknown) => callback(error, client && bindToUnitOfWork(client, unit), release))
+            return value.call(target, (error: unknown, client: object | undefined, release: unknown) =>
+              callback(error, client && bindToUnitOfWork(client, unit), release),
+            )
           }
           return (value.apply(target, args) as Promise<object>).then((client) => bindToUnitOfWork(client, unit))
         }

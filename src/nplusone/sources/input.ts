@@ -29,7 +29,8 @@ export function expandInputs(patterns: readonly string[], cwd = process.cwd()): 
     for (const path of matches) {
       if (!existsSync(path)) throw badInput(`Cannot read ${pattern}: no such file`, 'Check the path, or pass - to read standard input.')
       const stat = statSync(path)
-      if (stat.isDirectory()) throw badInput(`${pattern} is a directory, not a file`, `Give the files in it, e.g. "${join(pattern, '*.log')}".`)
+      if (stat.isDirectory())
+        throw badInput(`${pattern} is a directory, not a file`, `Give the files in it, e.g. "${join(pattern, '*.log')}".`)
       files.push({ name: pattern.includes('*') || pattern.includes('?') ? path : pattern, path, size: stat.size })
     }
   }
@@ -56,7 +57,8 @@ function expandGlob(pattern: string, cwd: string): string[] {
       } catch {
         continue
       }
-      for (const entry of entries.sort()) if (matcher.test(entry) && !(entry.startsWith('.') && !segment.startsWith('.'))) next.push(join(dir, entry))
+      for (const entry of entries.sort())
+        if (matcher.test(entry) && !(entry.startsWith('.') && !segment.startsWith('.'))) next.push(join(dir, entry))
     }
     current = next
   }
@@ -79,7 +81,10 @@ function segmentRegExp(segment: string): RegExp {
       const close = segment.indexOf(']', i + 1)
       if (close === -1) source += '\\['
       else {
-        source += `[${segment.slice(i + 1, close).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`
+        source += `[${segment
+          .slice(i + 1, close)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`
         i = close
       }
     } else source += char.replace(/[\\^$.|+()[\]{}]/g, '\\$&')
@@ -153,7 +158,11 @@ export async function readLineBatches(
       }
       const lastNewline = chunk.lastIndexOf(10)
       if (lastNewline === -1) {
-        if (chunk.length > MAX_LINE_BYTES) throw badInput(`${file.name} line ${lineNumber} is longer than 256MB`, 'Is this a text log? Give a PostgreSQL log, OTLP JSON or an opsctl query log.')
+        if (chunk.length > MAX_LINE_BYTES)
+          throw badInput(
+            `${file.name} line ${lineNumber} is longer than 256MB`,
+            'Is this a text log? Give a PostgreSQL log, OTLP JSON or an opsctl query log.',
+          )
         carry = chunk
         continue
       }

@@ -70,7 +70,11 @@ const SPAN_KIND: Record<string, number> = {
   SPAN_KIND_CONSUMER: 5,
 }
 
-export async function readOtlp(file: InputFile, sink: ExecutionSink, options: { onProgress?: (bytes: number) => void; stdin?: NodeJS.ReadableStream } = {}): Promise<SourceSummary> {
+export async function readOtlp(
+  file: InputFile,
+  sink: ExecutionSink,
+  options: { onProgress?: (bytes: number) => void; stdin?: NodeJS.ReadableStream } = {},
+): Promise<SourceSummary> {
   const name = displayName(file)
   const skipped = new SkipCounter(name)
   /** Open traces, the one touched longest ago first. */
@@ -95,7 +99,11 @@ export async function readOtlp(file: InputFile, sink: ExecutionSink, options: { 
       query.execution.unit = unitOf(traceId, query, trace.spans)
       if (query.execution.error !== undefined) {
         errors++
-        sink.failure?.({ message: query.execution.error, sql: query.execution.sql, ...(query.execution.errorCode ? { code: query.execution.errorCode } : {}) })
+        sink.failure?.({
+          message: query.execution.error,
+          sql: query.execution.sql,
+          ...(query.execution.errorCode ? { code: query.execution.errorCode } : {}),
+        })
       } else {
         statements++
         sink.execution(query.execution)
@@ -227,13 +235,20 @@ export async function readOtlp(file: InputFile, sink: ExecutionSink, options: { 
     try {
       document = JSON.parse(documentLines.join('\n'))
     } catch (error) {
-      throw badInput(`Cannot read ${name} as OTLP JSON: ${jsonErrorAt(error, documentLines, documentStart)}`, 'Export the traces again; a file cut short is not valid JSON.')
+      throw badInput(
+        `Cannot read ${name} as OTLP JSON: ${jsonErrorAt(error, documentLines, documentStart)}`,
+        'Export the traces again; a file cut short is not valid JSON.',
+      )
     }
     takeRequest(document, documentStart)
   }
 
   if (requests === 0) {
-    if (lines === 0) throw badInput(`${name} is empty`, 'Give an OTLP JSON file: an ExportTraceServiceRequest document or the Collector file exporter output.')
+    if (lines === 0)
+      throw badInput(
+        `${name} is empty`,
+        'Give an OTLP JSON file: an ExportTraceServiceRequest document or the Collector file exporter output.',
+      )
     const example = skipped.examples[0]
     throw badInput(
       `${name} is not OTLP JSON traces${example ? ` (${example.at}: ${example.reason})` : ''}`,
@@ -268,6 +283,7 @@ function unitOf(traceId: string, query: DbSpan, spans: Map<string, SpanInfo>): U
     kind: 'trace',
     id: `${traceId}/${fallback?.id ?? 'root'}`,
     traceId,
+    ...(fallback ? { spanId: fallback.id } : {}),
     ...(label ? { label } : { label: `trace ${traceId.slice(0, 8)}…` }),
   }
 }
@@ -291,7 +307,12 @@ function callSiteOf(attributes: Map<string, string | number | boolean>): string 
   const fn = attributes.get('code.function.name') ?? attributes.get('code.function')
   if (typeof file === 'string') return `${file}${line !== undefined ? `:${line}` : ''}${typeof fn === 'string' ? ` (${fn})` : ''}`
   const stack = attributes.get('code.stacktrace')
-  if (typeof stack === 'string') return stack.split('\n').find((frame) => frame.includes('at ') && !frame.includes('node_modules'))?.trim().replace(/^at /, '')
+  if (typeof stack === 'string')
+    return stack
+      .split('\n')
+      .find((frame) => frame.includes('at ') && !frame.includes('node_modules'))
+      ?.trim()
+      .replace(/^at /, '')
   return typeof fn === 'string' ? fn : undefined
 }
 
@@ -307,10 +328,12 @@ function nanosToMs(value: string | number | undefined): number | undefined {
 function jsonErrorAt(error: unknown, lines: string[], start: number): string {
   const message = (error as Error).message
   const position = /position (\d+)/.exec(message)
-  if (!position) return `the document starting at line ${start} is cut short: it ends at line ${start + lines.length - 1} before the JSON is complete`
+  if (!position)
+    return `the document starting at line ${start} is cut short: it ends at line ${start + lines.length - 1} before the JSON is complete`
   let remaining = Number(position[1])
   for (let i = 0; i < lines.length; i++) {
-    if (remaining <= lines[i]!.length) return `${message.replace(/ in JSON at position \d+.*$/, '')} at line ${start + i}, column ${remaining + 1}`
+    if (remaining <= lines[i]!.length)
+      return `${message.replace(/ in JSON at position \d+.*$/, '')} at line ${start + i}, column ${remaining + 1}`
     remaining -= lines[i]!.length + 1
   }
   return `unexpected end of the document (started at line ${start}, ${lines.length} lines)`

@@ -91,7 +91,12 @@ export async function startThrowawayCluster(settings: Record<string, string> = {
       max_connections: '40',
       ...settings,
     }
-    appendFileSync(join(data, 'postgresql.conf'), `\n${Object.entries(conf).map(([key, value]) => `${key} = ${value}`).join('\n')}\n`)
+    appendFileSync(
+      join(data, 'postgresql.conf'),
+      `\n${Object.entries(conf)
+        .map(([key, value]) => `${key} = ${value}`)
+        .join('\n')}\n`,
+    )
     run(asPostgres(join(BIN, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']), 'pg_ctl start')
   } catch (error) {
     await stop()

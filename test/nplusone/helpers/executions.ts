@@ -1,4 +1,4 @@
-import type { QueryExecution, UnitRef } from '../../../src/nplusone/index.js'
+import type { QueryExecution, UnitRef } from '../../../src/nplusone/types.js'
 
 /** A request unit, as the live hook or a trace names it. */
 export function request(id: string, label = 'GET /users/:id/orders'): UnitRef {

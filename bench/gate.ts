@@ -1,0 +1,354 @@
+// The gate's load regression check on this machine: how often does it fail an unchanged build
+// (A/A), and how often does it catch a 20% latency regression (A/B)?
+//
+// The reference service runs twice on PostgreSQL (seed scale 0.05), started by the gate's own
+// service adapter: A as is, B with FAULT_LATENCY_MS set to 20% of A's median latency (calibrated
+// first). Each round takes a baseline of R runs of A, then R runs of A and R runs of B (their
+// order alternating between rounds), and judges both against the baseline with the gate's
+// comparison (src/gate/compare.ts, default rules): A/A should pass, A/B should fail. The rounds
+// are independent; every run is the gate's load check as it runs in CI (open model, seconds of
+// warm-up, then measured seconds). All per-run summaries are written to a JSON file so that other
+// rules can be evaluated on the same data (`--reanalyze FILE`).
+//
+//
+// With --side-by-side, the comparison the gate makes when gate.reference is set: a reference
+// build R (A as is, a process of its own) runs beside the build under test, runs interleaved
+// R C C R R C …, through the gate's own load check (src/gate/check-load.ts). Each round judges a
+// second process of A (A/A) and B (A/B) against R, in alternating order.
+//
+//   npm run bench -- gate [--side-by-side] [rounds=40] [runs=5] [seconds=3] [rate=30] [out=/tmp/opsctl-gate-bench.json]
+//   npm run bench -- gate --reanalyze /tmp/opsctl-gate-bench.json
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pg from 'pg'
+import { migrate, seed } from '../reference-service/src/index.js'
+import { gateCheckSchema } from '../src/core/config-sections/gate.js'
+import { loadConfig } from '../src/core/index.js'
+import { runLoadCheck, summarizeRun, type LoadCheck } from '../src/gate/check-load.js'
+import type { CheckContext } from '../src/gate/context.js'
+import { compareRuns, DEFAULT_RULES, type RegressionRules, type RunSummary } from '../src/gate/compare.js'
+import { withCpuPressure } from '../src/gate/pressure.js'
+import { startService, type RunningService } from '../src/gate/service.js'
+import { runLoad } from '../src/load/index.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+
+interface Round {
+  /** Stored design: R runs of A before the two sides. Side by side: empty (each side has its reference runs). */
+  baseline: RunSummary[]
+  /** Side by side: the reference build's runs interleaved with each side's. */
+  reference?: { same: RunSummary[]; slower: RunSummary[] }
+  same: RunSummary[]
+  slower: RunSummary[]
+  loadAverage: number[]
+  /** CPU pressure (PSI) over each side's runs. */
+  pressure?: { baseline?: number; same?: number; slower?: number }
+  /** Sides whose load runs were themselves invalid (generator saturated, rate short): the gate says invalid. */
+  invalidRuns?: Array<'baseline' | 'same' | 'slower'>
+}
+
+interface Raw {
+  settings: {
+    rounds: number
+    runs: number
+    seconds: number
+    rate: number
+    faultMs: number
+    path: string
+    design?: 'stored' | 'side-by-side'
+  }
+  calibration: RunSummary[]
+  rounds: Round[]
+  loadAverages: number[][]
+  startedAt: string
+  finishedAt?: string
+}
+
+export default async function gateBench(args: string[]): Promise<string> {
+  if (args[0] === '--reanalyze') return analyze(JSON.parse(readFileSync(args[1]!, 'utf8')) as Raw)
+  const design = args[0] === '--side-by-side' ? 'side-by-side' : 'stored'
+  if (design === 'side-by-side') args = args.slice(1)
+  const [rounds = 40, runs = 5, seconds = 3, rate = 30] = args.slice(0, 4).map(Number)
+  const out = args[4] ?? (design === 'side-by-side' ? '/tmp/opsctl-gate-bench-side-by-side.json' : '/tmp/opsctl-gate-bench.json')
+  const path = '/reports/revenue'
+  const database = `opsctl_bench_gate_${randomBytes(4).toString('hex')}`
+  await admin(`CREATE DATABASE ${database}`)
+  const url = new URL(SERVER_URL)
+  url.pathname = `/${database}`
+  const dir = mkdtempSync(join(tmpdir(), 'opsctl-gate-bench-'))
+  const services: RunningService[] = []
+  // Ctrl-C ends the rounds; the services and the database still go (the raw file keeps what ran).
+  let stopped = false
+  const onSignal = () => (stopped = true)
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  try {
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 2 })
+    await migrate(pool)
+    await seed(pool, { scale: 0.02 })
+    await pool.end()
+
+    const start = async (env: Record<string, string>) => {
+      const port = await freePort()
+      const service = await startService({
+        command: [process.execPath, '--import', 'tsx', 'reference-service/src/server.ts'],
+        cwd: root,
+        env: { DATABASE_URL: url.toString(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PG_POOL_MAX: '4', ...env },
+        readyUrl: `http://127.0.0.1:${port}/readyz`,
+        startTimeoutMs: 60_000,
+        stopTimeoutMs: 10_000,
+      })
+      services.push(service)
+      return `http://127.0.0.1:${port}`
+    }
+    const scenario = (target: string) => {
+      const file = join(dir, `${new URL(target).port}.yaml`)
+      writeFileSync(
+        file,
+        `name: bench\ntarget: ${target}\nload: { rate: ${rate}, duration: ${seconds}s, warmup: 1s, connections: 20 }\nrequests:\n  - path: ${path}?top=5\n`,
+      )
+      return file
+    }
+    let lastPressure: number | undefined
+    let lastValid = true
+    const measure = async (file: string, count: number) => {
+      const { result, cpuPressure } = await withCpuPressure(() => runLoad({ source: { scenarioFile: file }, runs: count }))
+      lastPressure = cpuPressure
+      lastValid = result.validity.valid
+      if (!result.validity.valid) process.stderr.write(`  (invalid run: ${result.validity.reasons.map((r) => r.message).join('; ')})\n`)
+      return result.runs.map(summarizeRun)
+    }
+
+    const aUrl = await start({})
+    const a = scenario(aUrl)
+    await measure(a, 2) // warm the JIT and the database cache
+    const calibration = await measure(a, 5)
+    const p50 = median(calibration.map((run) => run.p50))
+    const faultMs = Math.max(1, Math.round(p50 * 0.2))
+    process.stderr.write(`A: p50 ${p50.toFixed(2)} ms; B gets FAULT_LATENCY_MS=${faultMs}\n`)
+    const bUrl = await start({ FAULT_LATENCY_MS: String(faultMs) })
+    const b = scenario(bUrl)
+    await measure(b, 1)
+
+    // side by side: the reference build is a process of A's own, measured through the gate's load check
+    const reference = design === 'side-by-side' ? await start({}) : undefined
+    const context: CheckContext = {
+      settings: loadConfig({ cwd: dir }),
+      rootDir: dir,
+      baselineDir: join(dir, 'baselines'),
+      outDir: join(dir, 'out'),
+      updateBaseline: false,
+      signal: new AbortController().signal,
+      note: () => {},
+    }
+    const sideBySide = async (current: string, file: string) => {
+      // the gate's defaults, as opsctl.yaml would give them
+      const check = gateCheckSchema.parse({ type: 'load', scenario: file, regression: { runs } }) as LoadCheck
+      const result = await runLoadCheck('bench', check, { ...context, serviceUrl: current, referenceUrl: reference! })
+      const details = result.details as { runs: RunSummary[]; reference: { runs: RunSummary[]; cpuPressure?: number } }
+      return { ...details, status: result.status, pressure: details.reference.cpuPressure }
+    }
+
+    const raw: Raw = {
+      settings: { rounds, runs, seconds, rate, faultMs, path, design },
+      calibration,
+      rounds: [],
+      loadAverages: [],
+      startedAt: new Date().toISOString(),
+    }
+    for (let round = 0; round < rounds && !stopped && reference; round++) {
+      const sameFirst = round % 2 === 0
+      const first = await (sameFirst ? sideBySide(aUrl, a) : sideBySide(bUrl, b))
+      const second = await (sameFirst ? sideBySide(bUrl, b) : sideBySide(aUrl, a))
+      const [same, slower] = sameFirst ? [first, second] : [second, first]
+      const pressure: Round['pressure'] = { same: same.pressure, slower: slower.pressure }
+      const invalidRuns: NonNullable<Round['invalidRuns']> = []
+      if (same.reference.runs.length < runs || same.runs.length < runs) invalidRuns.push('same')
+      if (slower.reference.runs.length < runs || slower.runs.length < runs) invalidRuns.push('slower')
+      raw.rounds.push({
+        baseline: [],
+        reference: { same: same.reference.runs, slower: slower.reference.runs },
+        same: same.runs,
+        slower: slower.runs,
+        loadAverage: loadavg(),
+        pressure,
+        invalidRuns,
+      })
+      writeFileSync(out, JSON.stringify(raw))
+      const latest = raw.rounds.at(-1)!
+      process.stderr.write(
+        `round ${round + 1}/${rounds}: A/A ${judge(latest, 'same', DEFAULT_RULES)}, A/B ${judge(latest, 'slower', DEFAULT_RULES)}, load ${loadavg()[0]!.toFixed(2)}, CPU pressure ${[pressure.same, pressure.slower].map((p) => (p === undefined ? '?' : `${Math.round(p * 100)}%`)).join(' ')}\n`,
+      )
+    }
+    for (let round = 0; round < rounds && !stopped && !reference; round++) {
+      const baseline = await measure(a, runs)
+      const pressure: Round['pressure'] = { baseline: lastPressure }
+      const invalidRuns: NonNullable<Round['invalidRuns']> = lastValid ? [] : ['baseline']
+      const first = round % 2 === 0 ? a : b
+      const second = first === a ? b : a
+      const one = await measure(first, runs)
+      const onePressure = lastPressure
+      if (!lastValid) invalidRuns.push(first === a ? 'same' : 'slower')
+      const two = await measure(second, runs)
+      if (!lastValid) invalidRuns.push(second === a ? 'same' : 'slower')
+      const same = first === a ? one : two
+      const slower = first === a ? two : one
+      pressure.same = first === a ? onePressure : lastPressure
+      pressure.slower = first === a ? lastPressure : onePressure
+      raw.rounds.push({ baseline, same, slower, loadAverage: loadavg(), pressure, invalidRuns })
+      writeFileSync(out, JSON.stringify(raw))
+      const latest = raw.rounds.at(-1)!
+      const aa = judge(latest, 'same', DEFAULT_RULES)
+      const ab = judge(latest, 'slower', DEFAULT_RULES)
+      process.stderr.write(
+        `round ${round + 1}/${rounds}: A/A ${aa}, A/B ${ab}, load ${loadavg()[0]!.toFixed(2)}, CPU pressure ${[pressure.baseline, pressure.same, pressure.slower].map((p) => (p === undefined ? '?' : `${Math.round(p * 100)}%`)).join(' ')}\n`,
+      )
+    }
+    raw.finishedAt = new Date().toISOString()
+    writeFileSync(out, JSON.stringify(raw))
+    return analyze(raw) + `\n\nRaw per-run summaries: ${out} (re-analyse with \`npm run bench -- gate --reanalyze ${out}\`).`
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    for (const service of services) await service.stop()
+    rmSync(dir, { recursive: true, force: true })
+    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+  }
+}
+
+function analyze(raw: Raw): string {
+  const { settings } = raw
+  const unguarded = { ...DEFAULT_RULES, maxCpuPressure: 1 }
+  const rulesets: Array<[string, RegressionRules]> = [
+    ['default (p50 10%, p90 20%, 95%, spread 25%, CPU pressure 30%)', DEFAULT_RULES],
+    ['default without the CPU-pressure guard', unguarded],
+    ['… and spread limit 40%', { ...unguarded, maxSpread: 0.4 }],
+    ['… and p50 only', { ...unguarded, metrics: ['p50'] }],
+    ['… and tolerance 5%, p90 10%', { ...unguarded, tolerance: 0.05, tailTolerance: 0.1 }],
+    ['… and no spread limit (test and tolerance alone)', { ...unguarded, maxSpread: Number.POSITIVE_INFINITY }],
+  ]
+  const all = raw.rounds.flatMap((round) => [
+    ...round.baseline,
+    ...round.same,
+    ...(round.reference?.same ?? []),
+    ...(round.reference?.slower ?? []),
+  ])
+  const sideBySide = settings.design === 'side-by-side'
+  const slower = raw.rounds.flatMap((round) => round.slower)
+  const effect = median(slower.map((run) => run.p50)) / median(all.map((run) => run.p50)) - 1
+  const effect99 = median(slower.map((run) => run.p99)) / median(all.map((run) => run.p99)) - 1
+  const loads = raw.rounds.map((round) => round.loadAverage[0]!)
+  const pressures = raw.rounds.flatMap((round) =>
+    Object.values(round.pressure ?? {}).filter((value): value is number => value !== undefined),
+  )
+  const lines = [
+    (sideBySide
+      ? `Side by side (gate.reference): ${raw.rounds.length} rounds, each: ${settings.runs} runs of a second process of A and ${settings.runs} of B (alternating order), each side's runs interleaved R C C R … with ${settings.runs} runs of the reference process R (A as is), through the gate's load check; `
+      : `${raw.rounds.length} rounds, each: a baseline of ${settings.runs} runs of A, then ${settings.runs} runs of A and ${settings.runs} of B (alternating order); `) +
+      `every run ${settings.seconds}s measured after 1s of warm-up, open model at ${settings.rate} rps on GET ${settings.path}?top=5 (reference service, PostgreSQL, seed scale 0.02). ` +
+      `B: FAULT_LATENCY_MS=${settings.faultMs}, which moved the median p50 by ${pct(effect)} and p99 by ${pct(effect99)} over all runs. ` +
+      `1-minute load average during the rounds: median ${median(loads).toFixed(2)}, ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}; ` +
+      `CPU pressure (PSI some) over each side's runs: median ${pressures.length ? share(median(pressures)) : 'unknown'}, ${pressures.length ? `${share(Math.min(...pressures))}–${share(Math.max(...pressures))}` : ''}. ` +
+      `${raw.startedAt} – ${raw.finishedAt ?? 'unfinished'}.`,
+    '',
+    '| rules | A/A fail | A/A invalid | A/A pass | A/B fail (detected) | A/B invalid | A/B pass (missed) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ]
+  for (const [label, rules] of rulesets) {
+    const tally = (side: 'same' | 'slower') => {
+      const counts = { pass: 0, fail: 0, invalid: 0, inconclusive: 0 }
+      for (const round of raw.rounds) counts[judge(round, side, rules)]++
+      return counts
+    }
+    const aa = tally('same')
+    const ab = tally('slower')
+    const n = raw.rounds.length
+    lines.push(
+      `| ${label} | ${aa.fail}/${n} (≤ ${share(upper95(aa.fail, n))} at 95%) | ${aa.invalid} | ${aa.pass} | ${ab.fail}/${n} (≥ ${share(lower95(ab.fail, n))} at 95%) | ${ab.invalid} | ${ab.pass} |`,
+    )
+  }
+  return lines.join('\n')
+}
+
+/** As the gate judges: an invalid load run makes the check invalid; otherwise the comparison decides. */
+function judge(round: Round, side: 'same' | 'slower', rules: RegressionRules) {
+  if (round.invalidRuns?.includes('baseline') || round.invalidRuns?.includes(side)) return 'invalid' as const
+  // side by side, both sides ran in the same minutes: the gate does not judge CPU pressure
+  if (round.reference) return compareRuns(round.reference[side], round[side], rules).verdict.status
+  return compareRuns(round.baseline, round[side], rules, { baseline: round.pressure?.baseline, current: round.pressure?.[side] }).verdict
+    .status
+}
+
+/** Clopper–Pearson bounds by bisection on the binomial tail. */
+function binomialTail(k: number, n: number, p: number, upperTail: boolean): number {
+  let total = 0
+  for (let i = 0; i <= n; i++) {
+    if (upperTail ? i >= k : i <= k) total += Math.exp(logChoose(n, i) + i * Math.log(p) + (n - i) * Math.log(1 - p))
+  }
+  return total
+}
+function logChoose(n: number, k: number): number {
+  let value = 0
+  for (let i = 1; i <= k; i++) value += Math.log((n - k + i) / i)
+  return value
+}
+function upper95(k: number, n: number): number {
+  if (k >= n) return 1
+  let [low, high] = [0, 1]
+  for (let i = 0; i < 60; i++) {
+    const mid = (low + high) / 2
+    if (binomialTail(k, n, mid, false) > 0.05) low = mid
+    else high = mid
+  }
+  return high
+}
+function lower95(k: number, n: number): number {
+  if (k <= 0) return 0
+  let [low, high] = [0, 1]
+  for (let i = 0; i < 60; i++) {
+    const mid = (low + high) / 2
+    if (binomialTail(k, n, mid, true) < 0.05) low = mid
+    else high = mid
+  }
+  return low
+}
+
+function pct(value: number): string {
+  return `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`
+}
+
+function share(value: number): string {
+  return `${(value * 100).toFixed(1)}%`
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: SERVER_URL })
+  await client.connect()
+  try {
+    await client.query(sql)
+  } finally {
+    await client.end()
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * The gate's noise-aware comparison of repeated load runs with a stored baseline. Pure.
+ *
+ * The unit is the run, not the second: seconds of one run share the machine's state of that
+ * moment (another job on the CPU, a cold cache) and pooled together they make a transient look
+ * significant. Each side has several runs; per metric:
+ *   1. runs whose values are wholly apart by more than the tolerance decide at once (regressed or
+ *      improved), however noisy each side is;
+ *   2. otherwise, a side whose runs disagree with each other (robust coefficient of variation,
+ *      1.4826 × MAD / median, above maxSpread) makes the metric "noisy": the machine cannot decide,
+ *      and the gate says "invalid measurement" instead of guessing;
+ *   3. otherwise the Mann–Whitney U test (exact for small samples) at the configured confidence,
+ *      Cliff's delta of at least minEffect and a Hodges–Lehmann shift of at least the tolerance
+ *      make it regressed (or improved); anything less is unchanged.
+ * The change is stated with a bootstrap interval of the change of the median, the p-value and
+ * Cliff's delta, so a reader sees the effect size and the confidence, not only a percentage.
+ */
+import { verdict, type Verdict } from '../core/index.js'
+import { bootstrapInterval, hodgesLehmannShift, mannWhitneyU, median, type EffectMagnitude } from '../stats/index.js'
+
+export type RunMetric = 'p50' | 'p90' | 'p99' | 'rps' | 'error_rate'
+
+/** What one load run leaves in a baseline: enough to compare, nothing like a histogram. */
+export interface RunSummary {
+  requests: number
+  rps: number
+  /** Milliseconds. */
+  p50: number
+  p90: number
+  p99: number
+  errorRate: number
+}
+
+export interface RegressionRules {
+  metrics: RunMetric[]
+  /** Relative change of p50 or rps that counts (0.1 = 10%). */
+  tolerance: number
+  /** The same for the tail percentiles (p90, p99), which move more from run to run. */
+  tailTolerance: number
+  /** The error rate's, in points (0.01 = 1 percentage point). */
+  errorRateTolerance: number
+  /** Significance level of the two-sided test (1 - confidence). */
+  alpha: number
+  /** Robust coefficient of variation of one side's runs above which the metric is too noisy to judge. */
+  maxSpread: number
+  /** Smallest |Cliff's delta| that counts. */
+  minEffect: number
+  /**
+   * CPU pressure (share of time some task waited for a CPU, Linux PSI) above which a side was
+   * measured on a machine busy with other work: every run of that side shifts alike, which no
+   * test over runs can see, so the comparison is an invalid measurement.
+   */
+  maxCpuPressure: number
+  seed: number
+}
+
+export const DEFAULT_RULES: RegressionRules = {
+  metrics: ['p50', 'p90'],
+  tolerance: 0.1,
+  tailTolerance: 0.2,
+  errorRateTolerance: 0.01,
+  alpha: 0.05,
+  maxSpread: 0.25,
+  minEffect: 0.6,
+  maxCpuPressure: 0.3,
+  seed: 1,
+}
+
+export type MetricStatus = 'regressed' | 'improved' | 'unchanged' | 'noisy'
+
+export interface SideStats {
+  runs: number
+  median: number
+  /** Robust coefficient of variation of the runs (absolute MAD for error_rate). */
+  spread: number
+  values: number[]
+}
+
+export interface MetricJudgement {
+  metric: RunMetric
+  better: 'lower' | 'higher'
+  baseline: SideStats
+  current: SideStats
+  /** Hodges–Lehmann shift over the baseline median (0.2 = +20%); error_rate: in points / 100. */
+  change: number
+  interval: { low: number; high: number; confidence: number }
+  pValue: number
+  cliffsDelta: number
+  magnitude: EffectMagnitude
+  tolerance: number
+  /** Every current run beyond every baseline run by more than the tolerance. */
+  separated: boolean
+  status: MetricStatus
+  explanation: string
+}
+
+export interface RegressionJudgement {
+  metrics: MetricJudgement[]
+  /** CPU pressure over each side's runs, when the platform reports it. */
+  cpuPressure: { baseline?: number; current?: number }
+  verdict: Verdict<{ metrics: MetricJudgement[] }>
+}
+
+const BETTER: Record<RunMetric, 'lower' | 'higher'> = { p50: 'lower', p90: 'lower', p99: 'lower', rps: 'higher', error_rate: 'lower' }
+
+export function compareRuns(
+  baseline: readonly RunSummary[],
+  current: readonly RunSummary[],
+  rules: RegressionRules = DEFAULT_RULES,
+  cpuPressure: { baseline?: number | undefined; current?: number | undefined } = {},
+): RegressionJudgement {
+  const metrics = rules.metrics.map((metric) =>
+    judgeMetric(
+      metric,
+      baseline.map((run) => valueOf(run, metric)),
+      current.map((run) => valueOf(run, metric)),
+      rules,
+    ),
+  )
+  const regressed = metrics.filter((metric) => metric.status === 'regressed')
+  const noisy = metrics.filter((metric) => metric.status === 'noisy')
+  const evidence = { metrics }
+  const busy = (['baseline', 'current'] as const).filter((side) => (cpuPressure[side] ?? 0) > rules.maxCpuPressure)
+  const pressure = Object.fromEntries(
+    Object.entries(cpuPressure).filter((entry): entry is [string, number] => entry[1] !== undefined),
+  ) as RegressionJudgement['cpuPressure']
+  if (busy.length > 0) {
+    const reasons = busy.map(
+      (side) =>
+        `the machine was busy with other work during the ${side} runs: some task waited for a CPU ${Math.round(cpuPressure[side]! * 100)}% of the time (limit ${Math.round(rules.maxCpuPressure * 100)}%), which shifts every run of that side alike`,
+    )
+    return {
+      metrics,
+      cpuPressure: pressure,
+      verdict: verdict('invalid', reasons, {
+        hint: 'Run the gate where nothing else competes for the CPU (a dedicated runner, fewer parallel jobs), or raise regression.maxCpuPressure knowingly.',
+        evidence,
+      }),
+    }
+  }
+  const result =
+    regressed.length > 0
+      ? verdict(
+          'fail',
+          regressed.map((metric) => `regressed: ${metric.explanation}`),
+          {
+            hint: 'Profile the change (opsctl profile diff), or accept it with opsctl gate --update-baseline.',
+            evidence,
+          },
+        )
+      : noisy.length > 0
+        ? verdict(
+            'invalid',
+            noisy.map((metric) => `too noisy to decide: ${metric.explanation}`),
+            {
+              hint: 'The runs of one side disagree with each other: run the gate on a quieter machine, with more or longer runs.',
+              evidence,
+            },
+          )
+        : verdict('pass', [], { evidence })
+  return { metrics, cpuPressure: pressure, verdict: result }
+}
+
+export function toleranceOf(metric: RunMetric, rules: RegressionRules): number {
+  return metric === 'error_rate' ? rules.errorRateTolerance : metric === 'p90' || metric === 'p99' ? rules.tailTolerance : rules.tolerance
+}
+
+function valueOf(run: RunSummary, metric: RunMetric): number {
+  return metric === 'error_rate' ? run.errorRate : run[metric]
+}
+
+export function judgeMetric(metric: RunMetric, a: number[], b: number[], rules: RegressionRules): MetricJudgement {
+  const better = BETTER[metric]
+  const absolute = metric === 'error_rate'
+  const tolerance = toleranceOf(metric, rules)
+  const base = sideStats(a, absolute)
+  const cur = sideStats(b, absolute)
+  const relativeTo = (from: number, difference: number) =>
+    absolute ? difference : from === 0 ? (difference === 0 ? 0 : Math.sign(difference)) : difference / from
+  const change = relativeTo(base.median, hodgesLehmannShift(a, b))
+  const interval = bootstrapInterval(a, b, {
+    statistic: (x, y) => relativeTo(median(x), median(y) - median(x)),
+    iterations: 2000,
+    confidence: 1 - rules.alpha,
+    seed: rules.seed,
+  })
+  const test = mannWhitneyU(a, b)
+  const worse = better === 'lower' ? change > 0 : change < 0
+  const separated = isSeparated(a, b, tolerance, absolute)
+  const significant = test.pValue < rules.alpha && Math.abs(test.cliffsDelta) >= rules.minEffect && Math.abs(change) >= tolerance
+  const noisy = base.spread > rules.maxSpread || cur.spread > rules.maxSpread
+  const status: MetricStatus = separated || (!noisy && significant) ? (worse ? 'regressed' : 'improved') : noisy ? 'noisy' : 'unchanged'
+
+  const format = (value: number) =>
+    absolute ? `${value >= 0 ? '+' : ''}${(value * 100).toFixed(2)} pp` : `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`
+  const p = test.pValue < 0.001 ? 'p < 0.001' : `p = ${test.pValue.toFixed(3)}`
+  const level = `${Math.round(interval.confidence * 100)}%`
+  const spreadText = (side: SideStats) => (absolute ? `±${(side.spread * 100).toFixed(2)} pp` : `±${(side.spread * 100).toFixed(0)}%`)
+  const why =
+    status === 'noisy'
+      ? ` — runs disagree: spread ${spreadText(base)} baseline, ${spreadText(cur)} current, limit ${absolute ? `${(rules.maxSpread * 100).toFixed(2)} pp` : `${(rules.maxSpread * 100).toFixed(0)}%`}`
+      : status === 'unchanged'
+        ? ` — within tolerance ${format(tolerance).replace('+', '±')}`
+        : separated && !significant
+          ? ' — every run beyond the tolerance'
+          : ''
+  return {
+    metric,
+    better,
+    baseline: base,
+    current: cur,
+    change,
+    interval: { low: interval.low, high: interval.high, confidence: interval.confidence },
+    pValue: test.pValue,
+    cliffsDelta: test.cliffsDelta,
+    magnitude: test.magnitude,
+    tolerance,
+    separated,
+    status,
+    explanation: `${metric} ${describeValue(base.median, metric)} → ${describeValue(cur.median, metric)}: ${format(change)} (${level} CI ${format(interval.low)} … ${format(interval.high)}), Mann–Whitney ${p}, Cliff's δ ${test.cliffsDelta.toFixed(2)} (${test.magnitude}), ${a.length}+${b.length} runs${why}`,
+  }
+}
+
+function describeValue(value: number, metric: RunMetric): string {
+  if (metric === 'error_rate') return `${(value * 100).toFixed(2)}%`
+  if (metric === 'rps') return `${value.toFixed(1)} rps`
+  return `${value < 10 ? value.toFixed(2) : value.toFixed(1)}ms`
+}
+
+/** Robust spread of one side: 1.4826 × MAD over the median (absolute MAD for rates in points). */
+export function sideStats(values: number[], absolute = false): SideStats {
+  const center = median(values)
+  const mad = 1.4826 * median(values.map((value) => Math.abs(value - center)))
+  const spread = absolute ? mad : center === 0 ? (mad === 0 ? 0 : Number.POSITIVE_INFINITY) : mad / Math.abs(center)
+  return { runs: values.length, median: center, spread, values }
+}
+
+/** Either direction counts: a clear improvement is decided too. */
+function isSeparated(a: number[], b: number[], tolerance: number, absolute: boolean): boolean {
+  const beyond = (from: number, direction: 1 | -1) => (absolute ? from + direction * tolerance : from * (1 + direction * tolerance))
+  return Math.min(...b) > beyond(Math.max(...a), 1) || Math.max(...b) < beyond(Math.min(...a), -1)
+}
