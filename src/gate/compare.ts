@@ -11,7 +11,10 @@
  *      and the gate says "invalid measurement" instead of guessing;
  *   3. otherwise the Mann–Whitney U test (exact for small samples) at the configured confidence,
  *      Cliff's delta of at least minEffect and a Hodges–Lehmann shift of at least the tolerance
- *      make it regressed (or improved); anything less is unchanged.
+ *      make it regressed (or improved);
+ *   4. a shift beyond the tolerance for the worse that the test cannot confirm is inconclusive,
+ *      never a pass: 3+3 runs, say, can never reach p < 0.05, and a spike in one baseline run
+ *      must not let a large regression through; anything less is unchanged.
  * The change is stated with a bootstrap interval of the change of the median, the p-value and
  * Cliff's delta, so a reader sees the effect size and the confidence, not only a percentage.
  */
@@ -66,7 +69,7 @@ export const DEFAULT_RULES: RegressionRules = {
   seed: 1,
 }
 
-export type MetricStatus = 'regressed' | 'improved' | 'unchanged' | 'noisy'
+export type MetricStatus = 'regressed' | 'improved' | 'unchanged' | 'noisy' | 'inconclusive'
 
 export interface SideStats {
   runs: number
@@ -119,6 +122,7 @@ export function compareRuns(
   )
   const regressed = metrics.filter((metric) => metric.status === 'regressed')
   const noisy = metrics.filter((metric) => metric.status === 'noisy')
+  const undecided = metrics.filter((metric) => metric.status === 'inconclusive')
   const evidence = { metrics }
   const busy = (['baseline', 'current'] as const).filter((side) => (cpuPressure[side] ?? 0) > rules.maxCpuPressure)
   const pressure = Object.fromEntries(
@@ -157,7 +161,16 @@ export function compareRuns(
               evidence,
             },
           )
-        : verdict('pass', [], { evidence })
+        : undecided.length > 0
+          ? verdict(
+              'inconclusive',
+              undecided.map((metric) => `cannot decide: ${metric.explanation}`),
+              {
+                hint: 'Give regression.runs more runs (at least 4 a side can reach 95% confidence, 5 or more can outvote a spike), or run the gate on a quieter machine.',
+                evidence,
+              },
+            )
+          : verdict('pass', [], { evidence })
   return { metrics, cpuPressure: pressure, verdict: result }
 }
 
@@ -189,7 +202,16 @@ export function judgeMetric(metric: RunMetric, a: number[], b: number[], rules: 
   const separated = isSeparated(a, b, tolerance, absolute)
   const significant = test.pValue < rules.alpha && Math.abs(test.cliffsDelta) >= rules.minEffect && Math.abs(change) >= tolerance
   const noisy = base.spread > rules.maxSpread || cur.spread > rules.maxSpread
-  const status: MetricStatus = separated || (!noisy && significant) ? (worse ? 'regressed' : 'improved') : noisy ? 'noisy' : 'unchanged'
+  const status: MetricStatus =
+    separated || (!noisy && significant)
+      ? worse
+        ? 'regressed'
+        : 'improved'
+      : noisy
+        ? 'noisy'
+        : worse && Math.abs(change) >= tolerance
+          ? 'inconclusive'
+          : 'unchanged'
 
   const format = (value: number) =>
     absolute ? `${value >= 0 ? '+' : ''}${(value * 100).toFixed(2)} pp` : `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`
@@ -201,9 +223,11 @@ export function judgeMetric(metric: RunMetric, a: number[], b: number[], rules: 
       ? ` — runs disagree: spread ${spreadText(base)} baseline, ${spreadText(cur)} current, limit ${absolute ? `${(rules.maxSpread * 100).toFixed(2)} pp` : `${(rules.maxSpread * 100).toFixed(0)}%`}`
       : status === 'unchanged'
         ? ` — within tolerance ${format(tolerance).replace('+', '±')}`
-        : separated && !significant
-          ? ' — every run beyond the tolerance'
-          : ''
+        : status === 'inconclusive'
+          ? ` — beyond the tolerance ${format(tolerance).replace('+', '±')}, but not confirmed at ${level} confidence${smallestPValue(a.length, b.length) >= rules.alpha ? ` (${a.length}+${b.length} runs can never reach it: the smallest p-value they give is ${smallestPValue(a.length, b.length).toFixed(3)})` : ''}`
+          : separated && !significant
+            ? ' — every run beyond the tolerance'
+            : ''
   return {
     metric,
     better,
@@ -219,6 +243,13 @@ export function judgeMetric(metric: RunMetric, a: number[], b: number[], rules: 
     status,
     explanation: `${metric} ${describeValue(base.median, metric)} → ${describeValue(cur.median, metric)}: ${format(change)} (${level} CI ${format(interval.low)} … ${format(interval.high)}), Mann–Whitney ${p}, Cliff's δ ${test.cliffsDelta.toFixed(2)} (${test.magnitude}), ${a.length}+${b.length} runs${why}`,
   }
+}
+
+/** The exact two-sided Mann–Whitney p-value of two samples wholly apart: no test of n+m runs goes lower. */
+function smallestPValue(n: number, m: number): number {
+  let arrangements = 1
+  for (let i = 1; i <= n; i++) arrangements = (arrangements * (m + i)) / i
+  return Math.min(1, 2 / arrangements)
 }
 
 function describeValue(value: number, metric: RunMetric): string {

@@ -57,6 +57,34 @@ describe('the gate comparison of repeated runs', () => {
     expect(judgement.verdict.reasons[0]).toMatch(/busy with other work during the current runs: .* 80% of the time \(limit 30%\)/)
   })
 
+  it('never passes a shift beyond the tolerance that the runs cannot confirm: one spiked baseline run, 3+3 runs', () => {
+    // +30 ms on a 6 ms endpoint, while one baseline run met a busy machine: not separated, and 3+3
+    // runs can never reach p < 0.05; a pass here would let a fivefold slowdown through
+    const rules = { ...DEFAULT_RULES, metrics: ['p50' as const], tolerance: 0.5, maxSpread: 3 }
+    const judgement = compareRuns(runs([6, 6.2, 30]), runs([36, 36.5, 37]), rules)
+    expect(judgement.metrics[0]!.status).toBe('inconclusive')
+    expect(judgement.verdict.status).toBe('inconclusive')
+    expect(judgement.verdict.reasons[0]).toMatch(
+      /^cannot decide: p50 6\.20ms → 36\.5ms: \+\d+\.\d% .*3\+3 runs — beyond the tolerance ±50\.0%, but not confirmed at 95% confidence \(3\+3 runs can never reach it: the smallest p-value they give is 0\.100\)/,
+    )
+    expect(judgement.verdict.hint).toMatch(/regression\.runs/)
+  })
+
+  it('says inconclusive, not pass, for 5+5 runs that overlap around a shift beyond the tolerance', () => {
+    const judgement = compareRuns(runs([10, 10.2, 9.9, 10.1, 12.5]), runs([11.5, 12.8, 12, 9.8, 11.6]))
+    const p50 = judgement.metrics[0]!
+    expect(p50.change).toBeGreaterThan(0.1)
+    expect(p50.pValue).toBeGreaterThan(0.05)
+    expect(p50.status).toBe('inconclusive')
+    expect(p50.explanation).not.toMatch(/can never reach/)
+    expect(judgement.verdict.status).toBe('inconclusive')
+  })
+
+  it('passes an improvement that the runs cannot confirm', () => {
+    const rules = { ...DEFAULT_RULES, metrics: ['p50' as const], tolerance: 0.5, maxSpread: 3 }
+    expect(compareRuns(runs([36, 36.5, 37]), runs([6, 6.2, 30]), rules).verdict.status).toBe('pass')
+  })
+
   it('passes an improvement', () => {
     expect(compareRuns(runs([10, 10.4, 9.8, 10.1, 10.3]), runs([10, 10.4, 9.8, 10.1, 10.3], 0.5)).verdict.status).toBe('pass')
   })
