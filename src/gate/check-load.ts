@@ -133,7 +133,8 @@ export async function runLoadCheck(name: string, check: LoadCheck, context: Chec
   }
   const outcome = measurement.status === 'invalid' ? measurement : combineVerdicts([measurement, regression])
   // a comparison's reasons are its metrics' explanations, already there
-  if (outcome.status === 'inconclusive' && !comparison && regression.reasons.length) evidence.push(...regression.reasons.map((message) => ({ message })))
+  if (outcome.status === 'inconclusive' && !comparison && regression.reasons.length)
+    evidence.push(...regression.reasons.map((message) => ({ message })))
   const agg = result.aggregate
   return {
     name,
