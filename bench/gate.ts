@@ -256,8 +256,8 @@ function analyze(raw: Raw): string {
       `CPU pressure (PSI some) over each side's runs: median ${pressures.length ? share(median(pressures)) : 'unknown'}, ${pressures.length ? `${share(Math.min(...pressures))}–${share(Math.max(...pressures))}` : ''}. ` +
       `${raw.startedAt} – ${raw.finishedAt ?? 'unfinished'}.`,
     '',
-    '| rules | A/A fail | A/A invalid | A/A pass | A/B fail (detected) | A/B invalid | A/B pass (missed) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| rules | A/A fail | A/A inconclusive | A/A invalid | A/A pass | A/B fail (detected) | A/B inconclusive | A/B invalid | A/B pass (missed) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const [label, rules] of rulesets) {
     const tally = (side: 'same' | 'slower') => {
@@ -269,7 +269,7 @@ function analyze(raw: Raw): string {
     const ab = tally('slower')
     const n = raw.rounds.length
     lines.push(
-      `| ${label} | ${aa.fail}/${n} (≤ ${share(upper95(aa.fail, n))} at 95%) | ${aa.invalid} | ${aa.pass} | ${ab.fail}/${n} (≥ ${share(lower95(ab.fail, n))} at 95%) | ${ab.invalid} | ${ab.pass} |`,
+      `| ${label} | ${aa.fail}/${n} (≤ ${share(upper95(aa.fail, n))} at 95%) | ${aa.inconclusive} | ${aa.invalid} | ${aa.pass} | ${ab.fail}/${n} (≥ ${share(lower95(ab.fail, n))} at 95%) | ${ab.inconclusive} | ${ab.invalid} | ${ab.pass} |`,
     )
   }
   return lines.join('\n')
