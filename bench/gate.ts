@@ -129,7 +129,8 @@ export default async function gateBench(args: string[]): Promise<string> {
     await measure(a, 2) // warm the JIT and the database cache
     const calibration = await measure(a, 5)
     const p50 = median(calibration.map((run) => run.p50))
-    const faultMs = Math.max(1, Math.round(p50 * 0.2))
+    // to the hundredth of a millisecond (the service's latency fault takes fractions): B is +20%, not +17% or +35%
+    const faultMs = Math.max(0.01, Math.round(p50 * 20) / 100)
     process.stderr.write(`A: p50 ${p50.toFixed(2)} ms; B gets FAULT_LATENCY_MS=${faultMs}\n`)
     const bUrl = await start({ FAULT_LATENCY_MS: String(faultMs) })
     const b = scenario(bUrl)

@@ -1,9 +1,8 @@
 import { STATUS_CODES } from 'node:http'
-import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 import type pg from 'pg'
 import { NO_FAULTS, type FaultSettings } from './config.js'
-import { shouldInjectError } from './faults.js'
+import { injectLatency, shouldInjectError } from './faults.js'
 import type { FlagProvider } from './flags.js'
 import { createServiceMetrics } from './metrics.js'
 import { itemsRoutes } from './routes/items.js'
@@ -84,7 +83,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.operational) return
-    if (faults.latencyMs > 0) await sleep(faults.latencyMs)
+    if (faults.latencyMs > 0) await injectLatency(faults.latencyMs)
     if (shouldInjectError(faults, random)) {
       return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'injected fault (FAULT_ERROR_RATE)' })
     }

@@ -60,7 +60,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     seedScale: readScale(env, 'SEED_SCALE', 1),
     faults: {
       errorRate: readRate(env, 'FAULT_ERROR_RATE', 0),
-      latencyMs: readInteger(env, 'FAULT_LATENCY_MS', 0, 0, 600_000),
+      latencyMs: readMilliseconds(env, 'FAULT_LATENCY_MS', 600_000),
       reportCpuFactor: readInteger(env, 'FAULT_REPORT_CPU', 1, 1, 100),
     },
     logLevel: readLogLevel(env, 'LOG_LEVEL', 'info'),
@@ -83,6 +83,15 @@ function readInteger(env: Env, name: string, fallback: number, min: number, max:
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name}=${text} is not an integer between ${min} and ${max}`)
   }
+  return value
+}
+
+/** Milliseconds with up to three decimals: a +20% fault on a 6 ms endpoint is 1.2 ms. */
+function readMilliseconds(env: Env, name: string, max: number): number {
+  const text = readString(env, name)
+  if (text === undefined) return 0
+  const value = /^\d+(\.\d{1,3})?$/.test(text) ? Number(text) : Number.NaN
+  if (!(value <= max)) throw new ConfigError(`${name}=${text} is not a number of milliseconds between 0 and ${max} (up to 3 decimals)`)
   return value
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FaultSettings } from './config.js'
 
 /**
@@ -11,4 +12,16 @@ export function shouldInjectError(faults: FaultSettings, random: () => number): 
 
 export function hasFaults(faults: FaultSettings): boolean {
   return faults.errorRate > 0 || faults.latencyMs > 0 || faults.reportCpuFactor > 1
+}
+
+/**
+ * Waits at least `ms`, fractions included. Timers resolve whole milliseconds (and can fire a
+ * little early by the clock), so a timer covers the whole milliseconds and the rest is polled
+ * between turns of the event loop, other requests still running: FAULT_LATENCY_MS=1.2 adds
+ * 1.2 ms and a little, where a timer alone would add "1 or 2".
+ */
+export async function injectLatency(ms: number, now: () => number = () => performance.now()): Promise<void> {
+  const deadline = now() + ms
+  if (ms >= 1) await sleep(Math.floor(ms))
+  while (now() < deadline) await new Promise<void>((resolve) => setImmediate(resolve))
 }

@@ -42,6 +42,11 @@ describe('loadServiceConfig', () => {
     expect(config).toMatchObject({ queryLog: '/tmp/queries.jsonl', querySampleRate: 0.25 })
   })
 
+  it('accepts a fractional latency fault, to the microsecond', () => {
+    expect(loadServiceConfig({ FAULT_LATENCY_MS: '1.25' }).faults.latencyMs).toBe(1.25)
+    expect(loadServiceConfig({ FAULT_LATENCY_MS: '0.001' }).faults.latencyMs).toBe(0.001)
+  })
+
   it('accepts the error rate as a percentage', () => {
     expect(loadServiceConfig({ FAULT_ERROR_RATE: '5%' }).faults.errorRate).toBeCloseTo(0.05)
   })
@@ -52,6 +57,10 @@ describe('loadServiceConfig', () => {
     ['PG_POOL_MAX', '0'],
     ['FAULT_ERROR_RATE', '1.5'],
     ['FAULT_LATENCY_MS', '-1'],
+    ['FAULT_LATENCY_MS', '1.2345'],
+    ['FAULT_LATENCY_MS', '1e3'],
+    ['FAULT_LATENCY_MS', '600001'],
+    ['FAULT_LATENCY_MS', '.5'],
     ['FAULT_REPORT_CPU', '0'],
     ['OPSCTL_QUERY_SAMPLE', '2'],
     ['SEED_SCALE', '0'],
