@@ -6,8 +6,9 @@ export default class FlagsImport extends OpsCommand<typeof FlagsImport> {
   static override summary = "Write flags.yaml from Unleash's data: a client API, delta API or export JSON document."
   static override description = [
     'For teams moving from Unleash: every user keeps the variant and rollout bucket they had. Flags flags.yaml cannot express',
-    '(names that are not URL-safe, custom strategies, unknown operators) are listed, not dropped silently. Variants that an',
-    'older Unleash stored unnormalised (weights adding up to 100, unsorted) are kept exactly, with variantsAsWritten.',
+    '(custom strategies, names with spaces or slashes) are listed, not dropped silently; names that are not URL-safe and',
+    'operators Unleash does not have are kept as SDKs read them, with a notice. Variants that an older Unleash stored',
+    'unnormalised (weights adding up to 100, unsorted) are kept exactly, with variantsAsWritten.',
   ].join('\n')
   static override examples = [
     'curl -H "Authorization: $CLIENT_TOKEN" https://unleash.example.com/api/client/features > features.json && <%= config.bin %> flags import features.json --env production',

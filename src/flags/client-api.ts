@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto'
 import {
   DEFAULT_STRATEGY,
   TOTAL_VARIANT_WEIGHT,
+  isKnownOperator,
   takesSingleValue,
   type Constraint,
   type FlagDefinition,
@@ -206,7 +207,8 @@ export function strategyParameters(strategy: StrategyDefinition, flagName: strin
 }
 
 export function toClientConstraint(constraint: Constraint): ClientConstraint {
-  const single = takesSingleValue(constraint.operator)
+  // an operator Unleash does not have goes out as written: SDKs read it as never matching
+  const single = isKnownOperator(constraint.operator) ? takesSingleValue(constraint.operator) : constraint.value !== undefined
   return {
     contextName: constraint.contextName,
     operator: constraint.operator,

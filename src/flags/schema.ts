@@ -63,12 +63,25 @@ export function takesSingleValue(operator: ConstraintOperator): boolean {
   return !LIST_OPERATORS.has(operator)
 }
 
+/** How an operator is written: one word. Unleash's are CONSTRAINT_OPERATORS; another is kept, never matching. */
+export const OPERATOR_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,99}$/
+
+export function isKnownOperator(operator: string): operator is ConstraintOperator {
+  return (CONSTRAINT_OPERATORS as readonly string[]).includes(operator)
+}
+
 export const DEFAULT_ENVIRONMENTS = ['development', 'production']
 
-/** Unleash's rule: names travel in URLs, so no spaces or slashes. Segment names follow it too. */
-export const FLAG_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,99}$/
+/**
+ * Unleash's rule for names it creates: they travel in its Admin API's URLs. Segment names follow
+ * it; a flag name that breaks it is still served (SDKs take any name: the client specification
+ * has UTF-8 ones), with a notice, and `flags push` refuses it as Unleash would.
+ */
+export const URL_SAFE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,99}$/
+/** What flags.yaml takes: a letter or digit first, then no whitespace, slash or control character. */
+export const FLAG_NAME_PATTERN = /^[\p{L}\p{N}][^\s\p{C}/\\]{0,99}$/u
 export const FLAG_NAME_RULE =
-  'a flag name is letters, digits, ".", "_", "-" and "~" (URL-safe, as Unleash requires), at most 100 characters'
+  'a flag name starts with a letter or digit and has no spaces, slashes or control characters, at most 100 characters (Unleash itself creates only URL-safe names: letters, digits, ".", "_", "-", "~")'
 const ENVIRONMENT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/
 
 /** Variant weights are per mille in Unleash: 1000 is 100%. */
@@ -114,15 +127,18 @@ function describeInput(input: number | string): string {
 const constraintSchema = z
   .strictObject({
     contextName: z.string().min(1),
-    operator: z.enum(CONSTRAINT_OPERATORS, {
-      error: (issue) => `unknown operator ${JSON.stringify(issue.input)} (Unleash's operators: ${CONSTRAINT_OPERATORS.join(', ')})`,
-    }),
+    // an operator Unleash does not have is kept, with a notice: SDKs treat its constraint as never
+    // matching, and data from Unleash's client API may hold one (its client specification does)
+    operator: z
+      .string()
+      .regex(OPERATOR_PATTERN, `an operator is a word such as IN or NUM_GT (Unleash's: ${CONSTRAINT_OPERATORS.join(', ')})`),
     values: z.array(scalarText).optional(),
     value: scalarText.optional(),
     inverted: z.boolean().default(false),
     caseInsensitive: z.boolean().default(false),
   })
   .superRefine((constraint, ctx) => {
+    if (!isKnownOperator(constraint.operator)) return
     if (takesSingleValue(constraint.operator)) {
       if (constraint.value === undefined)
         ctx.addIssue({ code: 'custom', path: ['value'], message: `${constraint.operator} compares with one value: give value, not values` })
@@ -407,12 +423,24 @@ export function flagsFileNotices(file: FlagsFile): FlagsNotice[] {
   const flagNames = Object.keys(file.flags)
   const checkConstraints = (constraints: readonly Constraint[], path: Array<string | number>) =>
     constraints.forEach((constraint, index) => {
+      if (!isKnownOperator(constraint.operator)) {
+        const guess = closestKey(constraint.operator, [...CONSTRAINT_OPERATORS])
+        notices.push({
+          path: [...path, index, 'operator'],
+          message: `operator "${constraint.operator}" is not one of Unleash's: SDKs treat this constraint as never matching, inverted or not${guess ? ` (did you mean "${guess}"?)` : ''}`,
+        })
+      }
       if (constraint.operator !== 'REGEX' || constraint.value === undefined) return
       const problem = regexProblem(constraint.value)
       if (problem) notices.push({ path: [...path, index, 'value'], message: `never matches: RE2 refuses this pattern (${problem})` })
     })
   for (const [name, segment] of Object.entries(file.segments)) checkConstraints(segment.constraints, ['segments', name, 'constraints'])
   for (const [name, flag] of Object.entries(file.flags)) {
+    if (!URL_SAFE_NAME_PATTERN.test(name))
+      notices.push({
+        path: ['flags', name],
+        message: `"${name}" is not URL-safe: flags serve and SDKs take it, Unleash does not (flags push refuses it)`,
+      })
     flag.dependencies.forEach((dependency, index) => {
       const path = ['flags', name, 'dependencies', index, 'feature']
       const parent = file.flags[dependency.feature]

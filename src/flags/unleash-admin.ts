@@ -7,7 +7,15 @@ import { badInput, closestKey, environmentError, OpsError, ExitCode } from '../c
 import type { EnvironmentView, FlagBackend, FlagListing, FlagView, StrategyView } from './backend.js'
 import type { FlagChange } from './edit.js'
 import { strategyParameters, toClientConstraint, toClientVariants } from './client-api.js'
-import { DEFAULT_STRATEGY, type FlagsFile, type StrategyDefinition, type VariantDefinition } from './schema.js'
+import {
+  DEFAULT_STRATEGY,
+  isKnownOperator,
+  URL_SAFE_NAME_PATTERN,
+  type Constraint,
+  type FlagsFile,
+  type StrategyDefinition,
+  type VariantDefinition,
+} from './schema.js'
 
 export interface UnleashAdminOptions {
   /** UNLEASH_URL: the server's API root, e.g. https://unleash.example.com/api (a URL without /api gets it added). */
@@ -338,7 +346,8 @@ export interface PushResult {
  * updated), per environment the switch, the strategies (replaced, with their segments and
  * variants), the environment's variants, and dependencies. What Unleash cannot hold is refused
  * before anything is written: variants as written (Unleash renormalises and sorts), a missing
- * parent or segment, a parent with parents. Deprecated strategies go as the flexibleRollout that
+ * parent or segment, a parent with parents, a name that is not URL-safe, an operator Unleash
+ * does not have. Deprecated strategies go as the flexibleRollout that
  * does the same.
  */
 export async function pushFlagsToUnleash(file: FlagsFile, options: UnleashAdminOptions): Promise<PushResult> {
@@ -426,7 +435,14 @@ export async function pushFlagsToUnleash(file: FlagsFile, options: UnleashAdminO
 /** What Unleash would refuse, or hold differently from what flags serve serves. */
 export function pushRefusals(file: FlagsFile): string[] {
   const refusals: string[] = []
+  const unknownOperators = (constraints: readonly Constraint[], where: string) => {
+    for (const constraint of constraints)
+      if (!isKnownOperator(constraint.operator)) refusals.push(`${where}: operator ${constraint.operator} is not one of Unleash's`)
+  }
+  for (const [name, segment] of Object.entries(file.segments)) unknownOperators(segment.constraints, `segment ${name}`)
   for (const [name, flag] of Object.entries(file.flags)) {
+    if (!URL_SAFE_NAME_PATTERN.test(name))
+      refusals.push(`${name}: not a URL-safe name (letters, digits, ".", "_", "-", "~"), which Unleash refuses to create`)
     for (const dependency of flag.dependencies) {
       const parent = file.flags[dependency.feature]
       if (!parent) refusals.push(`${name}: its parent ${dependency.feature} is not defined`)
@@ -445,6 +461,7 @@ export function pushRefusals(file: FlagsFile): string[] {
           refusals.push(`${name} (${environment}): a strategy's variantsAsWritten (Unleash normalises and sorts variants)`)
         for (const segment of strategy.segments)
           if (!file.segments[segment]) refusals.push(`${name} (${environment}): segment ${segment} is not defined`)
+        unknownOperators(strategy.constraints, `${name} (${environment})`)
       }
     }
   }

@@ -10,12 +10,14 @@ import { badInput } from '../core/index.js'
 import { toClientVariants } from './client-api.js'
 import { parseFlagsText } from './flags-file.js'
 import {
-  CONSTRAINT_OPERATORS,
   FLAG_NAME_PATTERN,
+  FLAG_NAME_RULE,
   FLAG_TYPES,
+  isKnownOperator,
+  OPERATOR_PATTERN,
   TOTAL_VARIANT_WEIGHT,
   takesSingleValue,
-  type ConstraintOperator,
+  URL_SAFE_NAME_PATTERN,
 } from './schema.js'
 
 export interface ImportOptions {
@@ -111,7 +113,7 @@ export function importUnleashData(data: unknown, options: ImportOptions): Import
   const segmentsOut: Record<string, Json> = {}
   for (const segment of segments) {
     const id = Number(segment.id)
-    const wanted = typeof segment.name === 'string' && FLAG_NAME_PATTERN.test(segment.name) ? segment.name : `segment-${id}`
+    const wanted = typeof segment.name === 'string' && URL_SAFE_NAME_PATTERN.test(segment.name) ? segment.name : `segment-${id}`
     const name = segmentsOut[wanted] ? `${wanted}-${id}` : wanted
     try {
       segmentsOut[name] = {
@@ -131,8 +133,8 @@ export function importUnleashData(data: unknown, options: ImportOptions): Import
   for (const feature of features) {
     const name = String(feature.name ?? '')
     try {
-      if (!FLAG_NAME_PATTERN.test(name))
-        throw new Inexpressible('not a URL-safe name (letters, digits, . _ - ~): Unleash refuses such names too')
+      if (!FLAG_NAME_PATTERN.test(name)) throw new Inexpressible(`not a flag name: ${FLAG_NAME_RULE}`)
+      if (!URL_SAFE_NAME_PATTERN.test(name)) notes.add(`${name} is not URL-safe: flags serve takes it, Unleash refuses to create it`)
       if (!Array.isArray(feature.strategies)) throw new Inexpressible('its strategies are not a list (SDKs treat it as off)')
       project ??= typeof feature.project === 'string' ? feature.project : undefined
       const type = FLAG_TYPES.includes(feature.type as (typeof FLAG_TYPES)[number]) ? String(feature.type) : 'release'
@@ -229,10 +231,14 @@ function convertStrategy(strategy: Json, flag: string, segmentName: (id: unknown
 
 function convertConstraint(constraint: Json): Json {
   const operator = String(constraint.operator)
-  if (!CONSTRAINT_OPERATORS.includes(operator as ConstraintOperator))
-    throw new Inexpressible(`operator ${JSON.stringify(operator)} is not one of Unleash's (SDKs treat it as never matching)`)
   const out: Json = { contextName: String(constraint.contextName), operator }
-  if (takesSingleValue(operator as ConstraintOperator)) {
+  if (!isKnownOperator(operator)) {
+    // kept as it is, as SDKs read it: a constraint that never matches (flags validate says so)
+    if (!OPERATOR_PATTERN.test(operator)) throw new Inexpressible(`operator ${JSON.stringify(operator)} is not a word`)
+    if (Array.isArray(constraint.values) && constraint.values.length) out.values = constraint.values.map(String)
+    else if (constraint.value !== undefined && constraint.value !== null) out.value = String(constraint.value)
+    else out.values = []
+  } else if (takesSingleValue(operator)) {
     if (constraint.value === undefined || constraint.value === null) throw new Inexpressible(`${operator} constraint without a value`)
     out.value = String(constraint.value)
     if (operator.startsWith('NUM_') && !Number.isFinite(Number(out.value)))

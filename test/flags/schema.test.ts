@@ -70,7 +70,7 @@ describe('flags.yaml validation', () => {
     expect(message).toContain('unknown key "flags.a.flag.ownr" (did you mean "owner"?)')
   })
 
-  it('refuses an unknown flag type, operator, and a constraint given the wrong arity', () => {
+  it('refuses an unknown flag type, an operator that is not a word, and a constraint given the wrong arity', () => {
     expect(
       errorOf(() => loaded(minimal(flag('      development:\n        enabled: true\n').replace('type: release', 'type: temporary'))))
         .message,
@@ -81,8 +81,8 @@ describe('flags.yaml validation', () => {
           `      development:\n        enabled: true\n        strategies:\n          - name: default\n            constraints:\n              - contextName: userId\n${body}`,
         ),
       )
-    expect(errorOf(() => loaded(constraint('                operator: LIKE\n                values: [a]\n'))).message).toContain(
-      'unknown operator "LIKE"',
+    expect(errorOf(() => loaded(constraint("                operator: 'x >'\n                values: [a]\n"))).message).toContain(
+      'an operator is a word such as IN or NUM_GT',
     )
     expect(errorOf(() => loaded(constraint('                operator: NUM_GT\n                values: [1]\n'))).message).toContain(
       'NUM_GT compares with one value',
@@ -93,6 +93,24 @@ describe('flags.yaml validation', () => {
     expect(errorOf(() => loaded(constraint('                operator: DATE_AFTER\n                value: soon\n'))).message).toContain(
       'DATE_AFTER needs an ISO 8601 date',
     )
+  })
+
+  it('keeps an operator Unleash does not have, as SDKs read it (never matching), with a notice and a guess', () => {
+    const text = minimal(
+      flag(
+        '      development:\n        enabled: true\n        strategies:\n          - name: default\n            constraints:\n              - { contextName: userId, operator: NUM_GTT, value: "3" }\n',
+      ),
+    )
+    const { flags, notices } = loaded(text)
+    expect(notices).toEqual([
+      expect.stringMatching(
+        /operator "NUM_GTT" is not one of Unleash's: SDKs treat this constraint as never matching, inverted or not \(did you mean "NUM_GT"\?\)/,
+      ),
+    ])
+    const served = toClientFeature('a.flag', flags.flags['a.flag']!, 'development')
+    expect(served.strategies[0]!.constraints).toEqual([
+      { contextName: 'userId', operator: 'NUM_GTT', values: [], value: '3', inverted: false, caseInsensitive: false },
+    ])
   })
 
   it('refuses variant weights over 100%, and fixed weights that do not add up', () => {

@@ -5,6 +5,7 @@ import { evaluateFeature } from '../../src/flags/evaluate.js'
 import { startFlagServer, type FlagServer } from '../../src/flags/server.js'
 import { findStaleFlags } from '../../src/flags/stale.js'
 import { importUnleashData } from '../../src/flags/unleash-import.js'
+import { pushRefusals } from '../../src/flags/unleash-admin.js'
 import { errorOf, loaded, tempProject } from './fixtures.js'
 
 const flag = (name: string, body = '', environment = '      development:\n        enabled: true\n') => `  ${name}:
@@ -181,12 +182,42 @@ describe('served as an Unleash server serves it', () => {
     expect(loaded(text).notices[0]).toContain('never matches: RE2 refuses this pattern (invalid escape sequence: `\\1`)')
   })
 
-  it('a flag name outside URL-safe characters is refused at its own line, with the rule', () => {
-    const { message, exit } = errorOf(() => loaded(file(flag('hello world'))))
-    expect(exit).toBe(2)
-    expect(message).toBe(
-      'flags.yaml:3:3: flags.hello world: "hello world" is not a valid flag name: a flag name is letters, digits, ".", "_", "-" and "~" (URL-safe, as Unleash requires), at most 100 characters',
+  it('a flag name with a space, a slash or a control character is refused at its own line, with the rule', () => {
+    for (const name of ['hello world', 'a/b', 'tab\tname', '-leading']) {
+      const { message, exit } = errorOf(() => loaded(file(flag(JSON.stringify(name)))))
+      expect(exit).toBe(2)
+      expect(message).toBe(
+        `flags.yaml:3:3: flags.${name}: ${JSON.stringify(name)} is not a valid flag name: a flag name starts with a letter or digit and has no spaces, slashes or control characters, at most 100 characters (Unleash itself creates only URL-safe names: letters, digits, ".", "_", "-", "~")`,
+      )
+    }
+  })
+
+  it('serves a UTF-8 flag name, as SDKs take it, and notes that Unleash would not create it', () => {
+    const result = loaded(file(flag('Feature.UTF-8.😊_φriend_你好_🌍')))
+    expect(result.notices).toEqual([
+      expect.stringContaining('"Feature.UTF-8.😊_φriend_你好_🌍" is not URL-safe: flags serve and SDKs take it'),
+    ])
+    expect(clientFeaturesResponse(result.flags, 'development', {}).features.map((feature) => feature.name)).toEqual([
+      'Feature.UTF-8.😊_φriend_你好_🌍',
+    ])
+    expect(pushRefusals(result.flags)).toEqual([
+      expect.stringMatching(/^Feature\.UTF-8\.😊_φriend_你好_🌍: not a URL-safe name .* Unleash refuses/),
+    ])
+  })
+
+  it('flags push refuses an operator Unleash does not have, in a strategy or a segment', () => {
+    const text = file(
+      flag(
+        'odd',
+        '',
+        '      development:\n        enabled: true\n        strategies:\n          - name: default\n            constraints: [{ contextName: userId, operator: NOT_A_VALID_OPERATOR, values: [a] }]\n',
+      ),
+      'segments:\n  odd-segment:\n    constraints: [{ contextName: email, operator: LIKE, value: x }]\n',
     )
+    expect(pushRefusals(loaded(text).flags)).toEqual([
+      "segment odd-segment: operator LIKE is not one of Unleash's",
+      "odd (development): operator NOT_A_VALID_OPERATOR is not one of Unleash's",
+    ])
   })
 
   it('filters by project and tag as Unleash does', () => {
