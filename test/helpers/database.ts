@@ -33,13 +33,36 @@ export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase>
     return {
       url: url.toString(),
       kind: 'server',
-      drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+      drop: () => dropDatabase(name),
     }
   }
   if (requireAll()) throw new Error(`OPSCTL_REQUIRE_ALL=1 but no PostgreSQL server is reachable at ${SERVER_URL}`)
   process.stderr.write(`[fallback] no PostgreSQL server at ${SERVER_URL}; using embedded PGlite for ${prefix}\n`)
   const server = await startEmbeddedServer({ dataDir: 'memory://' })
   return { url: server.url, kind: 'embedded', drop: () => server.stop() }
+}
+
+/**
+ * Waits (up to 2 s) for the test's own connections to finish closing before forcing the rest:
+ * pg's Pool#end resolves before its clients' sockets are closed, and a backend terminated by
+ * WITH (FORCE) in that moment sends its FATAL to a client with no error listener left, an
+ * uncaught exception in the test process (seen once in a full run).
+ */
+async function dropDatabase(name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: SERVER_URL })
+  await client.connect()
+  try {
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const { rows } = await client.query<{ count: number }>('SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = $1', [
+        name,
+      ])
+      if (rows[0]!.count === 0) break
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  } finally {
+    await client.end()
+  }
 }
 
 async function adminQuery(sql: string): Promise<void> {
