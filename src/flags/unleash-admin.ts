@@ -88,51 +88,7 @@ export function unleashAdminBackend(options: UnleashAdminOptions): FlagBackend {
   const timeoutMs = options.timeoutMs ?? 15_000
   const featurePath = (name: string) => `/projects/${encodeURIComponent(project)}/features/${encodeURIComponent(name)}`
 
-  async function request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; data: T | undefined }> {
-    let response: Response
-    try {
-      response = await fetch(`${base}/admin${path}`, {
-        method,
-        headers: {
-          authorization: options.token,
-          accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(timeoutMs),
-      })
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause
-      throw environmentError(
-        `Cannot reach ${display}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
-        'Check UNLEASH_URL and that the server is up.',
-        error,
-      )
-    }
-    const text = await response.text()
-    let data: unknown
-    try {
-      data = text ? JSON.parse(text) : undefined
-    } catch {
-      data = undefined
-    }
-    if (response.status === 401 || response.status === 403) {
-      throw environmentError(
-        `${display} refused the API token (${response.status})`,
-        'UNLEASH_API_TOKEN must be an admin API token or a personal access token with access to the project.',
-      )
-    }
-    if (response.status >= 400 && response.status !== 404) {
-      const message =
-        (data as { message?: string; details?: Array<{ message?: string }> } | undefined)?.details?.[0]?.message ??
-        (data as { message?: string } | undefined)?.message ??
-        text.slice(0, 200)
-      throw new OpsError(`${display} answered ${method} ${path} with ${response.status}: ${message}`, {
-        exit: response.status < 500 ? ExitCode.BadInput : ExitCode.Environment,
-      })
-    }
-    return { status: response.status, data: data as T | undefined }
-  }
+  const request = adminCaller(base, options.token, display, timeoutMs)
 
   async function feature(name: string): Promise<UnleashFeature> {
     const { status, data } = await request<UnleashFeature>('GET', featurePath(name))
@@ -559,7 +515,7 @@ function adminCaller(base: string, token: string, display: string, timeoutMs: nu
       const cause = (error as { cause?: { code?: string; message?: string } }).cause
       throw environmentError(
         `Cannot reach ${display}: ${cause?.code ?? cause?.message ?? (error as Error).message}`,
-        'Check UNLEASH_URL.',
+        'Check UNLEASH_URL and that the server is up.',
         error,
       )
     }
@@ -570,8 +526,11 @@ function adminCaller(base: string, token: string, display: string, timeoutMs: nu
     } catch {
       data = undefined
     }
-    if (response.status === 401)
-      throw environmentError(`${display} refused the API token (${response.status})`, 'UNLEASH_API_TOKEN must be an admin token.')
+    if (response.status === 401 || response.status === 403)
+      throw environmentError(
+        `${display} refused the API token (${response.status})`,
+        'UNLEASH_API_TOKEN must be an admin API token or a personal access token with access to the project.',
+      )
     if (response.status >= 400 && response.status !== 404 && !tolerated.includes(response.status)) {
       const detail = data as { message?: string; details?: Array<{ message?: string }> } | undefined
       throw new OpsError(
