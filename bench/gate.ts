@@ -14,9 +14,12 @@
 // With --side-by-side, the comparison the gate makes when gate.reference is set: a reference
 // build R (A as is, a process of its own) runs beside the build under test, runs interleaved
 // R C C R R C …, through the gate's own load check (src/gate/check-load.ts). Each round judges a
-// second process of A (A/A) and B (A/B) against R, in alternating order.
+// second process of A (A/A) and B (A/B) against R, in alternating order. With --fresh, every
+// check starts its two processes anew and stops them after, as each CI job does: what differs
+// from one process to the next (the JIT's choices, memory layout) is sampled too, instead of
+// three long-lived processes serving every round.
 //
-//   npm run bench -- gate [--side-by-side] [rounds=40] [runs=5] [seconds=3] [rate=30] [out=/tmp/opsctl-gate-bench.json]
+//   npm run bench -- gate [--side-by-side [--fresh]] [--warmup=1] [rounds=40] [runs=5] [seconds=3] [rate=30] [out=/tmp/opsctl-gate-bench.json]
 //   npm run bench -- gate --reanalyze /tmp/opsctl-gate-bench.json
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -30,7 +33,7 @@ import { gateCheckSchema } from '../src/core/config-sections/gate.js'
 import { loadConfig } from '../src/core/index.js'
 import { runLoadCheck, summarizeRun, type LoadCheck } from '../src/gate/check-load.js'
 import type { CheckContext } from '../src/gate/context.js'
-import { compareRuns, DEFAULT_RULES, type RegressionRules, type RunSummary } from '../src/gate/compare.js'
+import { compareRuns, DEFAULT_RULES, type ComparisonDesign, type RegressionRules, type RunSummary } from '../src/gate/compare.js'
 import { withCpuPressure } from '../src/gate/pressure.js'
 import { startService, type RunningService } from '../src/gate/service.js'
 import { runLoad } from '../src/load/index.js'
@@ -61,6 +64,10 @@ interface Raw {
     faultMs: number
     path: string
     design?: 'stored' | 'side-by-side'
+    /** Seconds of warm-up before each run's measured seconds (1 when absent). */
+    warmup?: number
+    /** Side by side: new processes for every check. */
+    fresh?: boolean
   }
   calibration: RunSummary[]
   rounds: Round[]
@@ -71,8 +78,11 @@ interface Raw {
 
 export default async function gateBench(args: string[]): Promise<string> {
   if (args[0] === '--reanalyze') return analyze(JSON.parse(readFileSync(args[1]!, 'utf8')) as Raw)
-  const design = args[0] === '--side-by-side' ? 'side-by-side' : 'stored'
-  if (design === 'side-by-side') args = args.slice(1)
+  const options = args.filter((arg) => arg.startsWith('--'))
+  args = args.filter((arg) => !arg.startsWith('--'))
+  const design = options.includes('--side-by-side') ? 'side-by-side' : 'stored'
+  const fresh = design === 'side-by-side' && options.includes('--fresh')
+  const warmup = Number(options.find((option) => option.startsWith('--warmup='))?.slice('--warmup='.length) ?? 1)
   const [rounds = 40, runs = 5, seconds = 3, rate = 30] = args.slice(0, 4).map(Number)
   const out = args[4] ?? (design === 'side-by-side' ? '/tmp/opsctl-gate-bench-side-by-side.json' : '/tmp/opsctl-gate-bench.json')
   const path = '/reports/revenue'
@@ -104,13 +114,17 @@ export default async function gateBench(args: string[]): Promise<string> {
         stopTimeoutMs: 10_000,
       })
       services.push(service)
-      return `http://127.0.0.1:${port}`
+      return { url: `http://127.0.0.1:${port}`, service }
+    }
+    const stop = async (service: RunningService) => {
+      await service.stop()
+      services.splice(services.indexOf(service), 1)
     }
     const scenario = (target: string) => {
       const file = join(dir, `${new URL(target).port}.yaml`)
       writeFileSync(
         file,
-        `name: bench\ntarget: ${target}\nload: { rate: ${rate}, duration: ${seconds}s, warmup: 1s, connections: 20 }\nrequests:\n  - path: ${path}?top=5\n`,
+        `name: bench\ntarget: ${target}\nload: { rate: ${rate}, duration: ${seconds}s, warmup: ${warmup}s, connections: 20 }\nrequests:\n  - path: ${path}?top=5\n`,
       )
       return file
     }
@@ -124,7 +138,7 @@ export default async function gateBench(args: string[]): Promise<string> {
       return result.runs.map(summarizeRun)
     }
 
-    const aUrl = await start({})
+    const aUrl = (await start({})).url
     const a = scenario(aUrl)
     await measure(a, 2) // warm the JIT and the database cache
     const calibration = await measure(a, 5)
@@ -132,12 +146,13 @@ export default async function gateBench(args: string[]): Promise<string> {
     // to the hundredth of a millisecond (the service's latency fault takes fractions): B is +20%, not +17% or +35%
     const faultMs = Math.max(0.01, Math.round(p50 * 20) / 100)
     process.stderr.write(`A: p50 ${p50.toFixed(2)} ms; B gets FAULT_LATENCY_MS=${faultMs}\n`)
-    const bUrl = await start({ FAULT_LATENCY_MS: String(faultMs) })
+    const bEnv = { FAULT_LATENCY_MS: String(faultMs) }
+    const bUrl = (await start(bEnv)).url
     const b = scenario(bUrl)
     await measure(b, 1)
 
     // side by side: the reference build is a process of A's own, measured through the gate's load check
-    const reference = design === 'side-by-side' ? await start({}) : undefined
+    const reference = design === 'side-by-side' ? (await start({})).url : undefined
     const context: CheckContext = {
       settings: loadConfig({ cwd: dir }),
       rootDir: dir,
@@ -148,15 +163,22 @@ export default async function gateBench(args: string[]): Promise<string> {
       note: () => {},
     }
     const sideBySide = async (current: string, file: string) => {
-      // the gate's defaults, as opsctl.yaml would give them
-      const check = gateCheckSchema.parse({ type: 'load', scenario: file, regression: { runs } }) as LoadCheck
-      const result = await runLoadCheck('bench', check, { ...context, serviceUrl: current, referenceUrl: reference! })
-      const details = result.details as { runs: RunSummary[]; reference: { runs: RunSummary[]; cpuPressure?: number } }
-      return { ...details, status: result.status, pressure: details.reference.cpuPressure }
+      // --fresh: both processes new for this check, on the same ports' scenario file (the target is overridden)
+      const started = fresh ? [await start({}), await start(current === bUrl ? bEnv : {})] : []
+      const [referenceUrl, serviceUrl] = fresh ? started.map((one) => one.url) : [reference!, current]
+      try {
+        // the gate's defaults, as opsctl.yaml would give them
+        const check = gateCheckSchema.parse({ type: 'load', scenario: file, regression: { runs } }) as LoadCheck
+        const result = await runLoadCheck('bench', check, { ...context, serviceUrl, referenceUrl })
+        const details = result.details as { runs: RunSummary[]; reference: { runs: RunSummary[]; cpuPressure?: number } }
+        return { ...details, status: result.status, pressure: details.reference.cpuPressure }
+      } finally {
+        for (const one of started) await stop(one.service)
+      }
     }
 
     const raw: Raw = {
-      settings: { rounds, runs, seconds, rate, faultMs, path, design },
+      settings: { rounds, runs, seconds, rate, faultMs, path, design, warmup, fresh },
       calibration,
       rounds: [],
       loadAverages: [],
@@ -225,8 +247,21 @@ export default async function gateBench(args: string[]): Promise<string> {
 function analyze(raw: Raw): string {
   const { settings } = raw
   const unguarded = { ...DEFAULT_RULES, maxCpuPressure: 1 }
-  const rulesets: Array<[string, RegressionRules]> = [
-    ['default (p50 10%, p90 20%, 95%, spread 25%, CPU pressure 30%)', DEFAULT_RULES],
+  const sideBySide = settings.design === 'side-by-side'
+  const rulesets: Array<[string, RegressionRules, ComparisonDesign?]> = [
+    [
+      `default (p50 10%, p90 20%, 95%, spread 25%${sideBySide ? ', runs paired with their reference runs' : ', CPU pressure 30%'})`,
+      DEFAULT_RULES,
+    ],
+    ...(sideBySide
+      ? [
+          ['default, runs as two independent samples (Mann–Whitney, before pairing)', DEFAULT_RULES, 'independent'] satisfies [
+            string,
+            RegressionRules,
+            ComparisonDesign,
+          ],
+        ]
+      : []),
     ['default without the CPU-pressure guard', unguarded],
     ['… and spread limit 40%', { ...unguarded, maxSpread: 0.4 }],
     ['… and p50 only', { ...unguarded, metrics: ['p50'] }],
@@ -239,7 +274,6 @@ function analyze(raw: Raw): string {
     ...(round.reference?.same ?? []),
     ...(round.reference?.slower ?? []),
   ])
-  const sideBySide = settings.design === 'side-by-side'
   const slower = raw.rounds.flatMap((round) => round.slower)
   const effect = median(slower.map((run) => run.p50)) / median(all.map((run) => run.p50)) - 1
   const effect99 = median(slower.map((run) => run.p99)) / median(all.map((run) => run.p99)) - 1
@@ -249,9 +283,9 @@ function analyze(raw: Raw): string {
   )
   const lines = [
     (sideBySide
-      ? `Side by side (gate.reference): ${raw.rounds.length} rounds, each: ${settings.runs} runs of a second process of A and ${settings.runs} of B (alternating order), each side's runs interleaved R C C R … with ${settings.runs} runs of the reference process R (A as is), through the gate's load check; `
+      ? `Side by side (gate.reference): ${raw.rounds.length} rounds, each: ${settings.runs} runs of a second process of A and ${settings.runs} of B (alternating order), each side's runs interleaved R C C R … with ${settings.runs} runs of the reference process R (A as is), through the gate's load check${settings.fresh ? ', every check with two new processes (started for it, stopped after)' : ', the same three processes in every round'}; `
       : `${raw.rounds.length} rounds, each: a baseline of ${settings.runs} runs of A, then ${settings.runs} runs of A and ${settings.runs} of B (alternating order); `) +
-      `every run ${settings.seconds}s measured after 1s of warm-up, open model at ${settings.rate} rps on GET ${settings.path}?top=5 (reference service, PostgreSQL, seed scale 0.02). ` +
+      `every run ${settings.seconds}s measured after ${settings.warmup ?? 1}s of warm-up, open model at ${settings.rate} rps on GET ${settings.path}?top=5 (reference service, PostgreSQL, seed scale 0.02). ` +
       `B: FAULT_LATENCY_MS=${settings.faultMs}, which moved the median p50 by ${pct(effect)} and p99 by ${pct(effect99)} over all runs. ` +
       `1-minute load average during the rounds: median ${median(loads).toFixed(2)}, ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}; ` +
       `CPU pressure (PSI some) over each side's runs: median ${pressures.length ? share(median(pressures)) : 'unknown'}, ${pressures.length ? `${share(Math.min(...pressures))}–${share(Math.max(...pressures))}` : ''}. ` +
@@ -260,10 +294,10 @@ function analyze(raw: Raw): string {
     '| rules | A/A fail | A/A inconclusive | A/A invalid | A/A pass | A/B fail (detected) | A/B inconclusive | A/B invalid | A/B pass (missed) |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
-  for (const [label, rules] of rulesets) {
+  for (const [label, rules, design] of rulesets) {
     const tally = (side: 'same' | 'slower') => {
       const counts = { pass: 0, fail: 0, invalid: 0, inconclusive: 0 }
-      for (const round of raw.rounds) counts[judge(round, side, rules)]++
+      for (const round of raw.rounds) counts[judge(round, side, rules, design)]++
       return counts
     }
     const aa = tally('same')
@@ -277,12 +311,13 @@ function analyze(raw: Raw): string {
 }
 
 /** As the gate judges: an invalid load run makes the check invalid; otherwise the comparison decides. */
-function judge(round: Round, side: 'same' | 'slower', rules: RegressionRules) {
+function judge(round: Round, side: 'same' | 'slower', rules: RegressionRules, design: ComparisonDesign = 'paired') {
   if (round.invalidRuns?.includes('baseline') || round.invalidRuns?.includes(side)) return 'invalid' as const
-  // side by side, both sides ran in the same minutes: the gate does not judge CPU pressure
-  if (round.reference) return compareRuns(round.reference[side], round[side], rules).verdict.status
-  return compareRuns(round.baseline, round[side], rules, { baseline: round.pressure?.baseline, current: round.pressure?.[side] }).verdict
-    .status
+  // side by side, both sides ran in the same minutes: the gate does not judge CPU pressure, and pairs each run with its reference run
+  if (round.reference) return compareRuns(round.reference[side], round[side], rules, { design }).verdict.status
+  return compareRuns(round.baseline, round[side], rules, {
+    cpuPressure: { baseline: round.pressure?.baseline, current: round.pressure?.[side] },
+  }).verdict.status
 }
 
 /** Clopper–Pearson bounds by bisection on the binomial tail. */

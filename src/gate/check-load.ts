@@ -108,8 +108,9 @@ export async function runLoadCheck(name: string, check: LoadCheck, context: Chec
           hint: 'Check gate.reference: the reference build must answer the scenario as the service does.',
         })
       } else {
-        // both sides were measured in the same minutes, alike: CPU pressure shifts both, and is not judged
-        comparison = compareRuns(referenceSummaries, summaries, rules)
+        // both sides were measured in the same minutes, alike: CPU pressure shifts both, and is not
+        // judged; each run is compared with the reference run next to it (interleavedOrder)
+        comparison = compareRuns(referenceSummaries, summaries, rules, { design: 'paired' })
       }
     } else {
       const stored = readLoadBaseline(baselinePath)
@@ -120,7 +121,7 @@ export async function runLoadCheck(name: string, check: LoadCheck, context: Chec
         })
       } else {
         baseline = { path: baselinePath, state: 'compared' }
-        comparison = compareRuns(stored.runs, summaries, rules, { baseline: stored.cpuPressure, current: cpuPressure })
+        comparison = compareRuns(stored.runs, summaries, rules, { cpuPressure: { baseline: stored.cpuPressure, current: cpuPressure } })
       }
     }
   }

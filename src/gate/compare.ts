@@ -17,9 +17,27 @@
  *      must not let a large regression through; anything less is unchanged.
  * The change is stated with a bootstrap interval of the change of the median, the p-value and
  * Cliff's delta, so a reader sees the effect size and the confidence, not only a percentage.
+ *
+ * Side by side (gate.reference) the runs come in pairs, a reference run next to each run under
+ * test (R C C R …), and the comparison is paired: each run's ratio to its neighbour, so that what
+ * drifts over the minutes of a check (a cold process warming up, another job on the machine)
+ * falls out instead of widening both sides. Rules 1–4 apply to the ratios: every pair beyond the
+ * tolerance the same way decides; ratios that disagree with each other make the metric noisy;
+ * otherwise the Wilcoxon signed-rank test, the matched-pairs rank-biserial correlation and the
+ * Hodges–Lehmann estimate of the ratio decide (6 pairs are the fewest that can reach p < 0.05).
  */
 import { verdict, type Verdict } from '../core/index.js'
-import { bootstrapInterval, hodgesLehmannShift, mannWhitneyU, median, type EffectMagnitude } from '../stats/index.js'
+import {
+  bootstrapInterval,
+  bootstrapIntervalOfOne,
+  hodgesLehmannCenter,
+  hodgesLehmannShift,
+  mannWhitneyU,
+  median,
+  smallestSignedRankP,
+  wilcoxonSignedRank,
+  type EffectMagnitude,
+} from '../stats/index.js'
 
 export type RunMetric = 'p50' | 'p90' | 'p99' | 'rps' | 'error_rate'
 
@@ -79,19 +97,28 @@ export interface SideStats {
   values: number[]
 }
 
+/** Independent samples (a stored baseline), or pairs of runs measured next to each other (side by side). */
+export type ComparisonDesign = 'independent' | 'paired'
+
 export interface MetricJudgement {
   metric: RunMetric
   better: 'lower' | 'higher'
+  design: ComparisonDesign
+  test: 'mann-whitney' | 'wilcoxon-signed-rank'
   baseline: SideStats
   current: SideStats
+  /** Paired: the robust spread of the pairs' ratios (differences in points for error_rate). */
+  pairSpread?: number
   /** Hodges–Lehmann shift over the baseline median (0.2 = +20%); error_rate: in points / 100. */
   change: number
   interval: { low: number; high: number; confidence: number }
   pValue: number
-  cliffsDelta: number
+  /** Cliff's delta (independent) or the matched-pairs rank-biserial correlation (paired), in [-1, 1]. */
+  effectSize: number
+  effectName: "Cliff's δ" | 'rank-biserial r'
   magnitude: EffectMagnitude
   tolerance: number
-  /** Every current run beyond every baseline run by more than the tolerance. */
+  /** Every current run beyond every baseline run (paired: beyond its own reference run) by more than the tolerance. */
   separated: boolean
   status: MetricStatus
   explanation: string
@@ -106,18 +133,27 @@ export interface RegressionJudgement {
 
 const BETTER: Record<RunMetric, 'lower' | 'higher'> = { p50: 'lower', p90: 'lower', p99: 'lower', rps: 'higher', error_rate: 'lower' }
 
+export interface ComparisonOptions {
+  /** CPU pressure over each side's runs (stored baseline design). */
+  cpuPressure?: { baseline?: number | undefined; current?: number | undefined }
+  /** baseline[i] and current[i] were measured next to each other. */
+  design?: ComparisonDesign
+}
+
 export function compareRuns(
   baseline: readonly RunSummary[],
   current: readonly RunSummary[],
   rules: RegressionRules = DEFAULT_RULES,
-  cpuPressure: { baseline?: number | undefined; current?: number | undefined } = {},
+  options: ComparisonOptions = {},
 ): RegressionJudgement {
+  const cpuPressure = options.cpuPressure ?? {}
   const metrics = rules.metrics.map((metric) =>
     judgeMetric(
       metric,
       baseline.map((run) => valueOf(run, metric)),
       current.map((run) => valueOf(run, metric)),
       rules,
+      options.design,
     ),
   )
   const regressed = metrics.filter((metric) => metric.status === 'regressed')
@@ -166,7 +202,7 @@ export function compareRuns(
               'inconclusive',
               undecided.map((metric) => `cannot decide: ${metric.explanation}`),
               {
-                hint: 'Give regression.runs more runs (at least 4 a side can reach 95% confidence, 5 or more can outvote a spike), or run the gate on a quieter machine.',
+                hint: 'Give regression.runs more runs (at least 4 a side, 6 pairs side by side, can reach 95% confidence; 8 or more outvote a spike), or run the gate on a quieter machine.',
                 evidence,
               },
             )
@@ -182,26 +218,26 @@ function valueOf(run: RunSummary, metric: RunMetric): number {
   return metric === 'error_rate' ? run.errorRate : run[metric]
 }
 
-export function judgeMetric(metric: RunMetric, a: number[], b: number[], rules: RegressionRules): MetricJudgement {
+export function judgeMetric(
+  metric: RunMetric,
+  a: number[],
+  b: number[],
+  rules: RegressionRules,
+  design: ComparisonDesign = 'independent',
+): MetricJudgement {
+  if (design === 'paired' && a.length !== b.length)
+    throw new RangeError(`a paired comparison needs as many reference runs as runs (${a.length} and ${b.length})`)
   const better = BETTER[metric]
   const absolute = metric === 'error_rate'
   const tolerance = toleranceOf(metric, rules)
   const base = sideStats(a, absolute)
   const cur = sideStats(b, absolute)
-  const relativeTo = (from: number, difference: number) =>
-    absolute ? difference : from === 0 ? (difference === 0 ? 0 : Math.sign(difference)) : difference / from
-  const change = relativeTo(base.median, hodgesLehmannShift(a, b))
-  const interval = bootstrapInterval(a, b, {
-    statistic: (x, y) => relativeTo(median(x), median(y) - median(x)),
-    iterations: 2000,
-    confidence: 1 - rules.alpha,
-    seed: rules.seed,
-  })
-  const test = mannWhitneyU(a, b)
+  const measured =
+    design === 'paired' ? pairedEvidence(a, b, tolerance, absolute, rules) : independentEvidence(a, b, tolerance, absolute, rules)
+  const { change, interval, pValue, effectSize, separated, smallestP } = measured
   const worse = better === 'lower' ? change > 0 : change < 0
-  const separated = isSeparated(a, b, tolerance, absolute)
-  const significant = test.pValue < rules.alpha && Math.abs(test.cliffsDelta) >= rules.minEffect && Math.abs(change) >= tolerance
-  const noisy = base.spread > rules.maxSpread || cur.spread > rules.maxSpread
+  const significant = pValue < rules.alpha && Math.abs(effectSize) >= rules.minEffect && Math.abs(change) >= tolerance
+  const noisy = measured.spreads.some((spread) => spread > rules.maxSpread)
   const status: MetricStatus =
     separated || (!noisy && significant)
       ? worse
@@ -215,33 +251,110 @@ export function judgeMetric(metric: RunMetric, a: number[], b: number[], rules: 
 
   const format = (value: number) =>
     absolute ? `${value >= 0 ? '+' : ''}${(value * 100).toFixed(2)} pp` : `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`
-  const p = test.pValue < 0.001 ? 'p < 0.001' : `p = ${test.pValue.toFixed(3)}`
+  const p = pValue < 0.001 ? 'p < 0.001' : `p = ${pValue.toFixed(3)}`
   const level = `${Math.round(interval.confidence * 100)}%`
-  const spreadText = (side: SideStats) => (absolute ? `±${(side.spread * 100).toFixed(2)} pp` : `±${(side.spread * 100).toFixed(0)}%`)
+  const spreadText = (spread: number) => (absolute ? `±${(spread * 100).toFixed(2)} pp` : `±${(spread * 100).toFixed(0)}%`)
+  const limit = absolute ? `${(rules.maxSpread * 100).toFixed(2)} pp` : `${(rules.maxSpread * 100).toFixed(0)}%`
+  const runs = design === 'paired' ? `${a.length} pairs of runs` : `${a.length}+${b.length} runs`
   const why =
     status === 'noisy'
-      ? ` — runs disagree: spread ${spreadText(base)} baseline, ${spreadText(cur)} current, limit ${absolute ? `${(rules.maxSpread * 100).toFixed(2)} pp` : `${(rules.maxSpread * 100).toFixed(0)}%`}`
+      ? design === 'paired'
+        ? ` — the pairs disagree: their ${absolute ? 'differences' : 'ratios'} spread ${spreadText(measured.spreads[0]!)}, limit ${limit}`
+        : ` — runs disagree: spread ${spreadText(base.spread)} baseline, ${spreadText(cur.spread)} current, limit ${limit}`
       : status === 'unchanged'
         ? ` — within tolerance ${format(tolerance).replace('+', '±')}`
         : status === 'inconclusive'
-          ? ` — beyond the tolerance ${format(tolerance).replace('+', '±')}, but not confirmed at ${level} confidence${smallestPValue(a.length, b.length) >= rules.alpha ? ` (${a.length}+${b.length} runs can never reach it: the smallest p-value they give is ${smallestPValue(a.length, b.length).toFixed(3)})` : ''}`
+          ? ` — beyond the tolerance ${format(tolerance).replace('+', '±')}, but not confirmed at ${level} confidence${smallestP >= rules.alpha ? ` (${runs} can never reach it: the smallest p-value they give is ${smallestP.toFixed(3)})` : ''}`
           : separated && !significant
-            ? ' — every run beyond the tolerance'
+            ? design === 'paired'
+              ? ' — every run beyond its reference run by more than the tolerance'
+              : ' — every run beyond the tolerance'
             : ''
+  const test = design === 'paired' ? 'Wilcoxon signed-rank' : 'Mann–Whitney'
+  const effectName = design === 'paired' ? 'rank-biserial r' : "Cliff's δ"
   return {
     metric,
     better,
+    design,
+    test: design === 'paired' ? 'wilcoxon-signed-rank' : 'mann-whitney',
     baseline: base,
     current: cur,
+    ...(design === 'paired' ? { pairSpread: measured.spreads[0]! } : {}),
     change,
     interval: { low: interval.low, high: interval.high, confidence: interval.confidence },
-    pValue: test.pValue,
-    cliffsDelta: test.cliffsDelta,
-    magnitude: test.magnitude,
+    pValue,
+    effectSize,
+    effectName,
+    magnitude: measured.magnitude,
     tolerance,
     separated,
     status,
-    explanation: `${metric} ${describeValue(base.median, metric)} → ${describeValue(cur.median, metric)}: ${format(change)} (${level} CI ${format(interval.low)} … ${format(interval.high)}), Mann–Whitney ${p}, Cliff's δ ${test.cliffsDelta.toFixed(2)} (${test.magnitude}), ${a.length}+${b.length} runs${why}`,
+    explanation: `${metric} ${describeValue(base.median, metric)} → ${describeValue(cur.median, metric)}: ${format(change)} (${level} CI ${format(interval.low)} … ${format(interval.high)}), ${test} ${p}, ${effectName} ${effectSize.toFixed(2)} (${measured.magnitude}), ${runs}${why}`,
+  }
+}
+
+interface Evidence {
+  change: number
+  interval: { low: number; high: number; confidence: number }
+  pValue: number
+  effectSize: number
+  magnitude: EffectMagnitude
+  separated: boolean
+  /** Spreads that must stay within maxSpread: each side's (independent), the pairs' ratios' (paired). */
+  spreads: number[]
+  /** The smallest p-value this many runs can give. */
+  smallestP: number
+}
+
+function independentEvidence(a: number[], b: number[], tolerance: number, absolute: boolean, rules: RegressionRules): Evidence {
+  const relativeTo = (from: number, difference: number) =>
+    absolute ? difference : from === 0 ? (difference === 0 ? 0 : Math.sign(difference)) : difference / from
+  const interval = bootstrapInterval(a, b, {
+    statistic: (x, y) => relativeTo(median(x), median(y) - median(x)),
+    iterations: 2000,
+    confidence: 1 - rules.alpha,
+    seed: rules.seed,
+  })
+  const test = mannWhitneyU(a, b)
+  return {
+    change: relativeTo(median(a), hodgesLehmannShift(a, b)),
+    interval,
+    pValue: test.pValue,
+    effectSize: test.cliffsDelta,
+    magnitude: test.magnitude,
+    separated: isSeparated(a, b, tolerance, absolute),
+    spreads: [sideStats(a, absolute).spread, sideStats(b, absolute).spread],
+    smallestP: smallestPValue(a.length, b.length),
+  }
+}
+
+/**
+ * Each pair as one number: the log of the run's ratio to its reference run (the difference in
+ * points for error rates, which can be zero). Logs make a slowdown and the matching speed-up
+ * symmetric; the change is reported back as a ratio.
+ */
+function pairedEvidence(a: number[], b: number[], tolerance: number, absolute: boolean, rules: RegressionRules): Evidence {
+  const positive = !absolute && a.every((value) => value > 0) && b.every((value) => value > 0)
+  const differences = a.map((value, i) => (positive ? Math.log(b[i]! / value) : b[i]! - value))
+  const back = (d: number) => (positive ? Math.exp(d) - 1 : absolute ? d : d / (median(a) || 1))
+  const interval = bootstrapIntervalOfOne(differences, (values) => back(median(values)), {
+    iterations: 2000,
+    confidence: 1 - rules.alpha,
+    seed: rules.seed,
+  })
+  const test = wilcoxonSignedRank(differences)
+  const center = median(differences)
+  const spread = (1.4826 * median(differences.map((d) => Math.abs(d - center)))) / (positive || absolute ? 1 : Math.abs(median(a)) || 1)
+  const beyond = (direction: 1 | -1) => differences.every((d) => direction * back(d) > tolerance)
+  return {
+    change: back(hodgesLehmannCenter(differences)),
+    interval,
+    pValue: test.pValue,
+    effectSize: test.rankBiserial,
+    magnitude: test.magnitude,
+    separated: beyond(1) || beyond(-1),
+    spreads: [spread],
+    smallestP: smallestSignedRankP(a.length),
   }
 }
 

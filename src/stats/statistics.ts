@@ -171,18 +171,34 @@ export function bootstrapInterval(
   } = {},
 ): BootstrapInterval {
   const statistic = options.statistic ?? ((a: number[], b: number[]) => median(b) - median(a))
+  return percentileBootstrap(
+    (resample) => statistic(resample(baseline), resample(candidate)),
+    statistic([...baseline], [...candidate]),
+    options,
+  )
+}
+
+/** Percentile bootstrap of a one-sample statistic (paired differences, say): resamples the values whole. */
+export function bootstrapIntervalOfOne(
+  values: readonly number[],
+  statistic: (values: number[]) => number,
+  options: { iterations?: number; confidence?: number; seed?: number } = {},
+): BootstrapInterval {
+  return percentileBootstrap((resample) => statistic(resample(values)), statistic([...values]), options)
+}
+
+function percentileBootstrap(
+  draw: (resample: (values: readonly number[]) => number[]) => number,
+  estimate: number,
+  options: { iterations?: number; confidence?: number; seed?: number },
+): BootstrapInterval {
   const iterations = options.iterations ?? 2000
   const confidence = options.confidence ?? 0.95
   const random = seededRandom(options.seed ?? 1)
   const resample = (values: readonly number[]) => Array.from({ length: values.length }, () => values[Math.floor(random() * values.length)]!)
   const estimates: number[] = []
-  for (let i = 0; i < iterations; i++) estimates.push(statistic(resample(baseline), resample(candidate)))
+  for (let i = 0; i < iterations; i++) estimates.push(draw(resample))
   estimates.sort((a, b) => a - b)
   const alpha = (1 - confidence) / 2
-  return {
-    estimate: statistic([...baseline], [...candidate]),
-    low: quantileSorted(estimates, alpha),
-    high: quantileSorted(estimates, 1 - alpha),
-    confidence,
-  }
+  return { estimate, low: quantileSorted(estimates, alpha), high: quantileSorted(estimates, 1 - alpha), confidence }
 }

@@ -50,8 +50,7 @@ describe('the gate comparison of repeated runs', () => {
 
   it('says invalid measurement when the machine was busy with other work during a side', () => {
     const judgement = compareRuns(runs([10, 10.4, 9.8, 10.1, 10.3]), runs([10, 10.4, 9.8, 10.1, 10.3], 1.5), DEFAULT_RULES, {
-      baseline: 0.05,
-      current: 0.8,
+      cpuPressure: { baseline: 0.05, current: 0.8 },
     })
     expect(judgement.verdict.status).toBe('invalid')
     expect(judgement.verdict.reasons[0]).toMatch(/busy with other work during the current runs: .* 80% of the time \(limit 30%\)/)
@@ -101,5 +100,67 @@ describe('the gate comparison of repeated runs', () => {
   it('measures spread robustly: one outlier run does not make a side noisy', () => {
     expect(sideStats([10, 10.2, 9.9, 10.1, 30]).spread).toBeLessThan(0.05)
     expect(sideStats([0, 0, 0], true).spread).toBe(0)
+  })
+
+  describe('side by side: each run paired with the reference run next to it', () => {
+    // another job on the machine for the first half of the check: both builds 50% slower, the one under test 20% slower throughout
+    const drift = [1.5, 1.5, 1.5, 1.5, 1, 1, 1, 1]
+    const wobble = [1, 1.03, 0.98, 1.01, 0.99, 1.02, 0.97, 1]
+    const reference = runs(drift.map((d, i) => 10 * d * wobble[i]!))
+    const slower = runs(drift.map((d, i) => 12 * d * wobble[(i + 3) % 8]!))
+
+    it('catches a 20% regression that the drift hides from two independent samples', () => {
+      const independent = compareRuns(reference, slower)
+      expect(independent.verdict.status).toBe('invalid')
+      const paired = compareRuns(reference, slower, DEFAULT_RULES, { design: 'paired' })
+      expect(paired.verdict.status).toBe('fail')
+      const p50 = paired.metrics[0]!
+      expect(p50).toMatchObject({ design: 'paired', test: 'wilcoxon-signed-rank', effectName: 'rank-biserial r', status: 'regressed' })
+      expect(p50.change).toBeGreaterThan(0.15)
+      expect(p50.change).toBeLessThan(0.25)
+      expect(p50.interval.low).toBeGreaterThan(0.1)
+      expect(p50.explanation).toMatch(/Wilcoxon signed-rank p = 0\.0\d\d, rank-biserial r 1\.00 \(large\), 8 pairs of runs/)
+    })
+
+    it('passes an unchanged build through the same drift', () => {
+      const same = runs(drift.map((d, i) => 10 * d * wobble[(i + 3) % 8]!))
+      const judgement = compareRuns(reference, same, DEFAULT_RULES, { design: 'paired' })
+      expect(judgement.verdict.status).toBe('pass')
+      expect(judgement.metrics.every((metric) => metric.pairSpread! < 0.05)).toBe(true)
+    })
+
+    it('says invalid measurement when the pairs disagree with each other, not when both sides drift alike', () => {
+      const wild = runs([10, 14, 7, 13, 9, 16, 8, 11].map((value, i) => value * drift[i]!))
+      const judgement = compareRuns(reference, wild, DEFAULT_RULES, { design: 'paired' })
+      expect(judgement.verdict.status).toBe('invalid')
+      expect(judgement.verdict.reasons[0]).toMatch(/the pairs disagree: their ratios spread ±\d+%, limit 25%/)
+    })
+
+    it('cannot confirm a shift with 5 pairs (their smallest p-value is 0.0625) and says inconclusive, not pass', () => {
+      const few = compareRuns(reference.slice(0, 5), runs([16.95, 17.77, 15.88, 18.18, 11.09]), DEFAULT_RULES, { design: 'paired' })
+      const p50 = few.metrics[0]!
+      expect(p50.status).toBe('inconclusive')
+      expect(p50.explanation).toMatch(/5 pairs of runs can never reach it: the smallest p-value they give is 0\.063/)
+    })
+
+    it('decides at once when every run is beyond its reference run by more than the tolerance', () => {
+      const judgement = compareRuns(reference.slice(0, 3), runs([20, 19, 18]), DEFAULT_RULES, { design: 'paired' })
+      expect(judgement.verdict.status).toBe('fail')
+      expect(judgement.metrics[0]!.explanation).toMatch(/every run beyond its reference run by more than the tolerance/)
+    })
+
+    it('pairs error rates by their difference in points, zeros included', () => {
+      const rules = { ...DEFAULT_RULES, metrics: ['error_rate' as const] }
+      const base = Array.from({ length: 8 }, () => run(10, 20, { errorRate: 0 }))
+      const failing = Array.from({ length: 8 }, (_, i) => run(10, 20, { errorRate: 0.05 + i * 0.001 }))
+      expect(compareRuns(base, failing, rules, { design: 'paired' }).verdict.status).toBe('fail')
+      expect(compareRuns(base, base, rules, { design: 'paired' }).verdict.status).toBe('pass')
+    })
+
+    it('refuses sides of different lengths: pairs need both', () => {
+      expect(() => compareRuns(reference, reference.slice(1), DEFAULT_RULES, { design: 'paired' })).toThrow(
+        /as many reference runs as runs/,
+      )
+    })
   })
 })
