@@ -2,8 +2,10 @@
 // (A/A), and how often does it catch a 20% latency regression (A/B)?
 //
 // The reference service runs twice on PostgreSQL (seed scale 0.05), started by the gate's own
-// service adapter: A as is, B with FAULT_LATENCY_MS set to 20% of A's median latency (calibrated
-// first). Each round takes a baseline of R runs of A, then R runs of A and R runs of B (their
+// service adapter: A as is, B with FAULT_SLOWDOWN=20% (every request 20% slower by CPU work in
+// proportion to its own time, so the regression stays 20% when the machine's speed drifts; an
+// earlier design, FAULT_LATENCY_MS at 20% of A's calibrated p50, shrank to +3..12% in rounds where
+// the machine was slower, and a wait polled between event-loop turns was partly absorbed). Each round takes a baseline of R runs of A, then R runs of A and R runs of B (their
 // order alternating between rounds), and judges both against the baseline with the gate's
 // comparison (src/gate/compare.ts, default rules): A/A should pass, A/B should fail. The rounds
 // are independent; every run is the gate's load check as it runs in CI (open model, seconds of
@@ -61,7 +63,10 @@ interface Raw {
     runs: number
     seconds: number
     rate: number
-    faultMs: number
+    /** B's FAULT_SLOWDOWN (share). */
+    slowdown?: number
+    /** Earlier runs: B's FAULT_LATENCY_MS. */
+    faultMs?: number
     path: string
     design?: 'stored' | 'side-by-side'
     /** Seconds of warm-up before each run's measured seconds (1 when absent). */
@@ -144,9 +149,9 @@ export default async function gateBench(args: string[]): Promise<string> {
     const calibration = await measure(a, 5)
     const p50 = median(calibration.map((run) => run.p50))
     // to the hundredth of a millisecond (the service's latency fault takes fractions): B is +20%, not +17% or +35%
-    const faultMs = Math.max(0.01, Math.round(p50 * 20) / 100)
-    process.stderr.write(`A: p50 ${p50.toFixed(2)} ms; B gets FAULT_LATENCY_MS=${faultMs}\n`)
-    const bEnv = { FAULT_LATENCY_MS: String(faultMs) }
+    const slowdown = 0.2
+    process.stderr.write(`A: p50 ${p50.toFixed(2)} ms; B gets FAULT_SLOWDOWN=${slowdown}\n`)
+    const bEnv = { FAULT_SLOWDOWN: String(slowdown) }
     const bUrl = (await start(bEnv)).url
     const b = scenario(bUrl)
     await measure(b, 1)
@@ -178,7 +183,7 @@ export default async function gateBench(args: string[]): Promise<string> {
     }
 
     const raw: Raw = {
-      settings: { rounds, runs, seconds, rate, faultMs, path, design, warmup, fresh },
+      settings: { rounds, runs, seconds, rate, slowdown, path, design, warmup, fresh },
       calibration,
       rounds: [],
       loadAverages: [],
@@ -286,7 +291,7 @@ function analyze(raw: Raw): string {
       ? `Side by side (gate.reference): ${raw.rounds.length} rounds, each: ${settings.runs} runs of a second process of A and ${settings.runs} of B (alternating order), each side's runs interleaved R C C R … with ${settings.runs} runs of the reference process R (A as is), through the gate's load check${settings.fresh ? ', every check with two new processes (started for it, stopped after)' : ', the same three processes in every round'}; `
       : `${raw.rounds.length} rounds, each: a baseline of ${settings.runs} runs of A, then ${settings.runs} runs of A and ${settings.runs} of B (alternating order); `) +
       `every run ${settings.seconds}s measured after ${settings.warmup ?? 1}s of warm-up, open model at ${settings.rate} rps on GET ${settings.path}?top=5 (reference service, PostgreSQL, seed scale 0.02). ` +
-      `B: FAULT_LATENCY_MS=${settings.faultMs}, which moved the median p50 by ${pct(effect)} and p99 by ${pct(effect99)} over all runs. ` +
+      `B: ${settings.slowdown !== undefined ? `FAULT_SLOWDOWN=${settings.slowdown}` : `FAULT_LATENCY_MS=${settings.faultMs}`}, which moved the median p50 by ${pct(effect)} and p99 by ${pct(effect99)} over all runs. ` +
       `1-minute load average during the rounds: median ${median(loads).toFixed(2)}, ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}; ` +
       `CPU pressure (PSI some) over each side's runs: median ${pressures.length ? share(median(pressures)) : 'unknown'}, ${pressures.length ? `${share(Math.min(...pressures))}–${share(Math.max(...pressures))}` : ''}. ` +
       `${raw.startedAt} – ${raw.finishedAt ?? 'unfinished'}.`,

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 import type pg from 'pg'
 import { NO_FAULTS, type FaultSettings } from './config.js'
-import { injectLatency, shouldInjectError } from './faults.js'
+import { burnCpu, injectLatency, shouldInjectError } from './faults.js'
 import type { FlagProvider } from './flags.js'
 import { createServiceMetrics } from './metrics.js'
 import { itemsRoutes } from './routes/items.js'
@@ -89,7 +89,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     }
   })
 
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', async (request, reply) => {
+    if (faults.slowdown > 0 && !request.routeOptions.config.operational) burnCpu(reply.elapsedTime * faults.slowdown)
     reply.header('x-version', options.version)
     // Responses finished during the drain close their connection, so no keep-alive socket
     // outlives the shutdown.

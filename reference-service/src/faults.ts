@@ -11,7 +11,7 @@ export function shouldInjectError(faults: FaultSettings, random: () => number): 
 }
 
 export function hasFaults(faults: FaultSettings): boolean {
-  return faults.errorRate > 0 || faults.latencyMs > 0 || faults.reportCpuFactor > 1
+  return faults.errorRate > 0 || faults.latencyMs > 0 || faults.slowdown > 0 || faults.reportCpuFactor > 1
 }
 
 /**
@@ -24,4 +24,17 @@ export async function injectLatency(ms: number, now: () => number = () => perfor
   const deadline = now() + ms
   if (ms >= 1) await sleep(Math.floor(ms))
   while (now() < deadline) await new Promise<void>((resolve) => setImmediate(resolve))
+}
+
+/**
+ * Keeps the CPU busy for `ms`, the event loop with it: code that got slower. FAULT_SLOWDOWN
+ * burns a share of each request's own time, so the regression stays the same share when the
+ * machine is faster or slower (a fixed delay would not), and no other request's work can hide
+ * it, as it can a wait.
+ */
+export function burnCpu(ms: number, now: () => number = () => performance.now()): void {
+  const deadline = now() + ms
+  while (now() < deadline) {
+    // busy on purpose
+  }
 }

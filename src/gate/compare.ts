@@ -193,7 +193,10 @@ export function compareRuns(
             'invalid',
             noisy.map((metric) => `too noisy to decide: ${metric.explanation}`),
             {
-              hint: 'The runs of one side disagree with each other: run the gate on a quieter machine, with more or longer runs.',
+              hint:
+                options.design === 'paired'
+                  ? 'The pairs of runs disagree with each other: run the gate on a quieter machine, with more runs.'
+                  : 'The runs of one side disagree with each other: run the gate on a quieter machine, with more or longer runs.',
               evidence,
             },
           )

@@ -274,7 +274,10 @@ describe('the load regression check side by side with a reference build', () => 
     expect(slower.status, slower.stderr).toBe(1)
     const check = parseReport(slower.stdout).checks[0]!
     expect(check.budget).toMatch(/no regression against the reference build \(side by side\) beyond p50 50%/)
-    expect(check.verdict.reasons[0]).toMatch(/^regressed: p50 .* → .*: \+\d+\.\d% \(95% CI .*\), .*, 5\+5 runs/)
+    // each run against the reference run next to it: 5 pairs, every one beyond the tolerance
+    expect(check.verdict.reasons[0]).toMatch(
+      /^regressed: p50 .* → .*: \+\d+\.\d% \(95% CI .*\), Wilcoxon signed-rank p = 0\.063, rank-biserial r 1\.00 \(large\), 5 pairs of runs — every run beyond its reference run/,
+    )
     expect(processesMatching(setup.marker)).toEqual([])
     expect(processesMatching(referenceMarker)).toEqual([])
     expect(processesMatching(secondMarker)).toEqual([])

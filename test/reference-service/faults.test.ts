@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { injectLatency } from '../../reference-service/src/faults.js'
+import { burnCpu, injectLatency } from '../../reference-service/src/faults.js'
 
 describe('the latency fault', () => {
   it('waits until the deadline, fractions of a millisecond included, polling a clock it is given', async () => {
@@ -31,5 +31,29 @@ describe('the latency fault', () => {
       expect(elapsed).toBeGreaterThanOrEqual(ms)
       expect(turns).toBeGreaterThan(0)
     }
+  })
+})
+
+describe('the slowdown fault', () => {
+  it('keeps the CPU busy until the deadline of the clock it is given', () => {
+    let clock = 0
+    let reads = 0
+    burnCpu(2.5, () => {
+      reads++
+      return (clock += 0.5)
+    })
+    // the deadline was read at 0.5 + 2.5; then 1.0 … 3.0
+    expect(clock).toBe(3)
+    expect(reads).toBe(6)
+  })
+
+  it('burns at least as long as asked on the real clock, and no other work runs meanwhile', async () => {
+    let turns = 0
+    const other = setImmediate(() => turns++)
+    const start = performance.now()
+    burnCpu(3)
+    expect(performance.now() - start).toBeGreaterThanOrEqual(3)
+    expect(turns).toBe(0)
+    clearImmediate(other)
   })
 })
