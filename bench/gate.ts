@@ -175,8 +175,15 @@ export default async function gateBench(args: string[]): Promise<string> {
         // the gate's defaults, as opsctl.yaml would give them
         const check = gateCheckSchema.parse({ type: 'load', scenario: file, regression: { runs } }) as LoadCheck
         const result = await runLoadCheck('bench', check, { ...context, serviceUrl, referenceUrl })
-        const details = result.details as { runs: RunSummary[]; reference: { runs: RunSummary[]; cpuPressure?: number } }
-        return { ...details, status: result.status, pressure: details.reference.cpuPressure }
+        const details = result.details as {
+          runs: RunSummary[]
+          reference: { runs: RunSummary[]; cpuPressure?: number }
+          validity: { valid: boolean }
+          comparison?: unknown
+        }
+        // a load run of either build that was itself invalid (rate short, generator saturated): the gate says invalid
+        const invalid = !details.validity.valid || !details.comparison
+        return { ...details, invalid, status: result.status, pressure: details.reference.cpuPressure }
       } finally {
         for (const one of started) await stop(one.service)
       }
@@ -196,8 +203,8 @@ export default async function gateBench(args: string[]): Promise<string> {
       const [same, slower] = sameFirst ? [first, second] : [second, first]
       const pressure: Round['pressure'] = { same: same.pressure, slower: slower.pressure }
       const invalidRuns: NonNullable<Round['invalidRuns']> = []
-      if (same.reference.runs.length < runs || same.runs.length < runs) invalidRuns.push('same')
-      if (slower.reference.runs.length < runs || slower.runs.length < runs) invalidRuns.push('slower')
+      if (same.invalid || same.reference.runs.length < runs || same.runs.length < runs) invalidRuns.push('same')
+      if (slower.invalid || slower.reference.runs.length < runs || slower.runs.length < runs) invalidRuns.push('slower')
       raw.rounds.push({
         baseline: [],
         reference: { same: same.reference.runs, slower: slower.reference.runs },

@@ -27,14 +27,37 @@ export async function injectLatency(ms: number, now: () => number = () => perfor
 }
 
 /**
- * Keeps the CPU busy for `ms`, the event loop with it: code that got slower. FAULT_SLOWDOWN
- * burns a share of each request's own time, so the regression stays the same share when the
- * machine is faster or slower (a fixed delay would not), and no other request's work can hide
- * it, as it can a wait.
+ * Keeps the CPU busy for `ms`, the event loop with it: code that got slower, which no other
+ * request's work can hide (as it can a wait between event-loop turns).
  */
 export function burnCpu(ms: number, now: () => number = () => performance.now()): void {
   const deadline = now() + ms
   while (now() < deadline) {
     // busy on purpose
+  }
+}
+
+export interface Slowdown {
+  /** When a request starts: what it must not count as its own time later. */
+  mark(): number
+  /** When it is answered, after `elapsedMs`: burns `share` of its own time. */
+  finish(elapsedMs: number, mark: number): void
+}
+
+/**
+ * FAULT_SLOWDOWN: each request burns a share of its own time on the CPU, so the regression stays
+ * the same share when the machine is faster or slower (a fixed delay would not). Its own time
+ * leaves out what other requests' burns held the event loop: counted in, every burn would lengthen
+ * the next and a stall would spiral (a 200 ms pause grew to seconds within a run).
+ */
+export function createSlowdown(share: number, now: () => number = () => performance.now()): Slowdown {
+  let burned = 0
+  return {
+    mark: () => burned,
+    finish(elapsedMs, mark) {
+      const ms = Math.max(0, elapsedMs - (burned - mark)) * share
+      burnCpu(ms, now)
+      burned += ms
+    },
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { burnCpu, injectLatency } from '../../reference-service/src/faults.js'
+import { burnCpu, createSlowdown, injectLatency } from '../../reference-service/src/faults.js'
 
 describe('the latency fault', () => {
   it('waits until the deadline, fractions of a millisecond included, polling a clock it is given', async () => {
@@ -55,5 +55,24 @@ describe('the slowdown fault', () => {
     expect(performance.now() - start).toBeGreaterThanOrEqual(3)
     expect(turns).toBe(0)
     clearImmediate(other)
+  })
+
+  it("burns a share of each request's own time, leaving out the time other requests' burns held the loop", () => {
+    let clock = 0
+    const slowdown = createSlowdown(0.2, () => (clock += 0.001))
+    const first = slowdown.mark()
+    const second = slowdown.mark()
+    const start = clock
+    slowdown.finish(10, first) // burns 2 ms
+    expect(clock - start).toBeCloseTo(2, 2)
+    // the second request took 13 ms, 2 of them held by the first one's burn: 20% of 11
+    const before = clock
+    slowdown.finish(13, second)
+    expect(clock - before).toBeCloseTo(2.2, 2)
+    // a request that started after both burns counts its whole time
+    const third = slowdown.mark()
+    const after = clock
+    slowdown.finish(5, third)
+    expect(clock - after).toBeCloseTo(1, 2)
   })
 })
