@@ -260,18 +260,21 @@ function analyze(raw: Raw): string {
   const { settings } = raw
   const unguarded = { ...DEFAULT_RULES, maxCpuPressure: 1 }
   const sideBySide = settings.design === 'side-by-side'
-  const rulesets: Array<[string, RegressionRules, ComparisonDesign?]> = [
+  // the first k pairs of a side-by-side check are the check a smaller regression.runs would have made
+  const fewer = sideBySide
+    ? [8, 10]
+        .filter((k) => k < settings.runs)
+        .map((k) => [`default, the first ${k} pairs only (regression.runs ${k})`, DEFAULT_RULES, 'paired', k] satisfies Ruleset)
+    : []
+  const rulesets: Ruleset[] = [
     [
       `default (p50 10%, p90 20%, 95%, spread 25%${sideBySide ? ', runs paired with their reference runs' : ', CPU pressure 30%'})`,
       DEFAULT_RULES,
     ],
     ...(sideBySide
       ? [
-          ['default, runs as two independent samples (Mann–Whitney, before pairing)', DEFAULT_RULES, 'independent'] satisfies [
-            string,
-            RegressionRules,
-            ComparisonDesign,
-          ],
+          ['default, runs as two independent samples (Mann–Whitney, before pairing)', DEFAULT_RULES, 'independent'] satisfies Ruleset,
+          ...fewer,
         ]
       : []),
     ['default without the CPU-pressure guard', unguarded],
@@ -306,10 +309,10 @@ function analyze(raw: Raw): string {
     '| rules | A/A fail | A/A inconclusive | A/A invalid | A/A pass | A/B fail (detected) | A/B inconclusive | A/B invalid | A/B pass (missed) |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
-  for (const [label, rules, design] of rulesets) {
+  for (const [label, rules, design, pairs] of rulesets) {
     const tally = (side: 'same' | 'slower') => {
       const counts = { pass: 0, fail: 0, invalid: 0, inconclusive: 0 }
-      for (const round of raw.rounds) counts[judge(round, side, rules, design)]++
+      for (const round of raw.rounds) counts[judge(pairs ? firstPairs(round, pairs) : round, side, rules, design)]++
       return counts
     }
     const aa = tally('same')
@@ -320,6 +323,18 @@ function analyze(raw: Raw): string {
     )
   }
   return lines.join('\n')
+}
+
+type Ruleset = [label: string, rules: RegressionRules, design?: ComparisonDesign, pairs?: number]
+
+function firstPairs(round: Round, pairs: number): Round {
+  const { reference } = round
+  return {
+    ...round,
+    same: round.same.slice(0, pairs),
+    slower: round.slower.slice(0, pairs),
+    ...(reference ? { reference: { same: reference.same.slice(0, pairs), slower: reference.slower.slice(0, pairs) } } : {}),
+  }
 }
 
 /** As the gate judges: an invalid load run makes the check invalid; otherwise the comparison decides. */
