@@ -9,17 +9,17 @@ import { resolve } from 'node:path'
 import { badInput, parseDuration, type Settings } from '../core/index.js'
 import { hooksFrom, requireService } from './request.js'
 import {
-  ControllerContext,
   controlRollout,
   driveRollout,
+  engineRef,
   openTraffic,
+  startRollout,
+  type ControllerContext,
   type ControllerIO,
   type RolloutRun,
-  engineRef,
 } from './controller.js'
-import { ROLLOUT_KIND, ROLLOUT_SCHEMA, isTerminal, type BlueGreenState, type Rollout } from './rollout.js'
+import { isTerminal, type BlueGreenState, type Rollout } from './rollout.js'
 import { resolveBackend, resolvePool } from './sides.js'
-import { acquireRolloutLock, createRollout, deployPaths, refuseSecondRollout } from './store.js'
 
 export interface BlueGreenRequest {
   service?: string | undefined
@@ -69,23 +69,11 @@ export async function runBlueGreen(settings: Settings, request: BlueGreenRequest
   } finally {
     await handle.close()
   }
-  const paths = deployPaths(settings.stateDir)
-  refuseSecondRollout(paths, service)
-  const now = (io.now?.() ?? new Date()).toISOString()
-  const rollout = createRollout<BlueGreenState>(paths, service, (id) => ({
-    kind: ROLLOUT_KIND,
-    schema: ROLLOUT_SCHEMA,
-    id,
-    service,
+  const { context, startedAt } = startRollout<BlueGreenState>(settings, service, io, (common) => ({
+    ...common,
     version: request.version ?? prepared.preview.address,
     strategy: 'bluegreen',
-    createdAt: now,
-    updatedAt: now,
-    status: 'pending',
     hooks,
-    hookTimeoutMs: parseDuration(config.hookTimeout, 'deploy.hookTimeout'),
-    drainTimeoutMs: parseDuration(config.drainTimeout, 'deploy.drainTimeout'),
-    instructionsSeen: 0,
     ...(smoke ? { smoke } : {}),
     healthPath: config.healthPath,
     healthTimeoutMs: parseDuration(config.healthTimeout, 'deploy.healthTimeout'),
@@ -94,17 +82,11 @@ export async function runBlueGreen(settings: Settings, request: BlueGreenRequest
     checks: [],
     ...prepared,
   }))
+  const rollout = context.rollout
   io.log(
     `${rollout.id}: blue/green of ${service} in pool ${rollout.pool}: ${rollout.active.name} (${rollout.active.address}) → ${rollout.preview.name} (${rollout.preview.address})`,
   )
-  const context = new ControllerContext(
-    settings,
-    rollout,
-    openTraffic(settings, rollout.engine, io.log),
-    acquireRolloutLock(paths, rollout.id),
-    io,
-  )
-  return driveBlueGreen(context, { type: 'start', at: now })
+  return driveBlueGreen(context, { type: 'start', at: startedAt })
 }
 
 export function resumeBlueGreen(settings: Settings, rollout: BlueGreenState, reason: string, io: ControllerIO): Promise<RolloutRun> {

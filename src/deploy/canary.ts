@@ -9,21 +9,21 @@ import { runLoad } from '../load/index.js'
 import type { AnalysisSpec } from './analysis.js'
 import type { RolloutEvent } from './actions.js'
 import {
-  ControllerContext,
   controlRollout,
   driveRollout,
   engineRef,
   openTraffic,
+  startRollout,
+  type ControllerContext,
   type ControllerIO,
   type RolloutRun,
 } from './controller.js'
 import { selectorsOf, type AnalysisSides } from './executor.js'
 import { planSteps } from './plan.js'
 import { readSeries, scrapeMetrics } from './prometheus.js'
-import { ROLLOUT_KIND, ROLLOUT_SCHEMA, isTerminal, type CanaryState } from './rollout.js'
+import { isTerminal, type CanaryState } from './rollout.js'
 import { resolveBackend, resolvePool, backendUrl } from './sides.js'
 import { analysisFrom, hooksFrom, intervalOf, requireService } from './request.js'
-import { acquireRolloutLock, createRollout, deployPaths, refuseSecondRollout } from './store.js'
 
 export interface CanaryRequest {
   service?: string | undefined
@@ -130,22 +130,11 @@ async function checkSeries(settings: Settings, analysis: AnalysisSpec, addresses
 
 export async function runCanary(settings: Settings, request: CanaryRequest, io: ControllerIO): Promise<RolloutRun> {
   const prepared = await prepareCanary(settings, request, io.log)
-  const paths = deployPaths(settings.stateDir)
-  refuseSecondRollout(paths, prepared.service)
-  const now = (io.now?.() ?? new Date()).toISOString()
   const config = settings.config.deploy
-  const rollout = createRollout<CanaryState>(paths, prepared.service, (id) => ({
-    kind: ROLLOUT_KIND,
-    schema: ROLLOUT_SCHEMA,
-    id,
+  const { context, startedAt } = startRollout<CanaryState>(settings, prepared.service, io, (common) => ({
+    ...common,
     version: request.version ?? prepared.canary.address,
-    createdAt: now,
-    updatedAt: now,
-    status: 'pending',
-    hookTimeoutMs: parseDuration(config.hookTimeout, 'deploy.hookTimeout'),
-    drainTimeoutMs: parseDuration(config.drainTimeout, 'deploy.drainTimeout'),
     ...((request.killFlag ?? config.killFlag) ? { killFlag: request.killFlag ?? config.killFlag } : {}),
-    instructionsSeen: 0,
     stepIndex: -1,
     weight: 0,
     inconclusiveStreak: 0,
@@ -154,17 +143,11 @@ export async function runCanary(settings: Settings, request: CanaryRequest, io: 
     verdicts: [],
     ...prepared,
   }))
+  const rollout = context.rollout
   io.log(
     `${rollout.id}: ${rollout.strategy} of ${rollout.service} in pool ${rollout.pool}: ${rollout.stable.name} (${rollout.stable.address}) → ${rollout.canary.name} (${rollout.canary.address})`,
   )
-  const context = new ControllerContext(
-    settings,
-    rollout,
-    openTraffic(settings, rollout.engine, io.log),
-    acquireRolloutLock(paths, rollout.id),
-    io,
-  )
-  return driveCanary(context, { type: 'start', at: now })
+  return driveCanary(context, { type: 'start', at: startedAt })
 }
 
 /** `deploy resume` of a canary: a new controller takes over where the state says. */

@@ -3,15 +3,17 @@
  * fresh, instructions from other terminals turned into events, sleeping until the next tick or
  * Ctrl-C, and the verdict a finished (or paused) rollout concludes with.
  */
-import { verdict, type Settings, type Verdict } from '../core/index.js'
+import { parseDuration, verdict, type Settings, type Verdict } from '../core/index.js'
 import { trafficControlFor, type ControlHandle } from '../traffic/index.js'
 import type { RolloutEvent } from './actions.js'
 import { Executor, type AnalysisSides } from './executor.js'
 import { transition } from './machines.js'
-import { isTerminal, type Rollout, type EngineRef } from './rollout.js'
+import { ROLLOUT_KIND, ROLLOUT_SCHEMA, isTerminal, type Rollout, type EngineRef } from './rollout.js'
 import {
   acquireRolloutLock,
+  createRollout,
   deployPaths,
+  refuseSecondRollout,
   readInstructions,
   saveRollout,
   type DeployPaths,
@@ -138,6 +140,43 @@ export function openTraffic(settings: Settings, engine: Partial<EngineRef> | und
 export function engineRef(handle: ControlHandle, adminUrl: string | undefined): EngineRef {
   if (handle.control.engine === 'haproxy') return { kind: 'haproxy', haproxySocket: handle.target }
   return { kind: handle.control.engine, ...(adminUrl ? { adminUrl } : {}) }
+}
+
+/** What every new rollout starts with, whatever its strategy. */
+export type NewRolloutFields = Pick<
+  Rollout,
+  'kind' | 'schema' | 'id' | 'service' | 'createdAt' | 'updatedAt' | 'status' | 'hookTimeoutMs' | 'drainTimeoutMs' | 'instructionsSeen'
+>
+
+/**
+ * The start every strategy shares: one rollout of a service at a time, its state file created
+ * (the strategy adds its own fields to the common ones), then the lock and the traffic engine.
+ */
+export function startRollout<R extends Rollout>(
+  settings: Settings,
+  service: string,
+  io: ControllerIO,
+  build: (common: NewRolloutFields) => R,
+): { context: ControllerContext<R>; startedAt: string } {
+  const paths = deployPaths(settings.stateDir)
+  refuseSecondRollout(paths, service)
+  const startedAt = (io.now?.() ?? new Date()).toISOString()
+  const config = settings.config.deploy
+  const rollout = createRollout<R>(paths, service, (id) =>
+    build({
+      kind: ROLLOUT_KIND,
+      schema: ROLLOUT_SCHEMA,
+      id,
+      service,
+      createdAt: startedAt,
+      updatedAt: startedAt,
+      status: 'pending',
+      hookTimeoutMs: parseDuration(config.hookTimeout, 'deploy.hookTimeout'),
+      drainTimeoutMs: parseDuration(config.drainTimeout, 'deploy.drainTimeout'),
+      instructionsSeen: 0,
+    }),
+  )
+  return { context: controlRollout(settings, rollout, io), startedAt }
 }
 
 /** Takes the lock and opens the traffic engine for a rollout that exists; the lock is released if the engine cannot be reached. */

@@ -7,18 +7,18 @@ import { badInput, parseDuration, type Settings } from '../core/index.js'
 import type { RolloutEvent } from './actions.js'
 import { analysisFrom, hooksFrom, intervalOf, requireService } from './request.js'
 import {
-  ControllerContext,
   controlRollout,
   driveRollout,
+  engineRef,
   openTraffic,
+  startRollout,
+  type ControllerContext,
   type ControllerIO,
   type RolloutRun,
-  engineRef,
 } from './controller.js'
 import type { AnalysisSides } from './executor.js'
-import { ROLLOUT_KIND, ROLLOUT_SCHEMA, isTerminal, type Rollout, type RollingState } from './rollout.js'
+import { isTerminal, type Rollout, type RollingState } from './rollout.js'
 import { resolveBackend, resolvePool } from './sides.js'
-import { acquireRolloutLock, createRollout, deployPaths, refuseSecondRollout } from './store.js'
 
 export interface RollingRequest {
   service?: string | undefined
@@ -84,23 +84,11 @@ export async function runRolling(settings: Settings, request: RollingRequest, io
   } finally {
     await handle.close()
   }
-  const paths = deployPaths(settings.stateDir)
-  refuseSecondRollout(paths, service)
-  const now = (io.now?.() ?? new Date()).toISOString()
-  const rollout = createRollout<RollingState>(paths, service, (id) => ({
-    kind: ROLLOUT_KIND,
-    schema: ROLLOUT_SCHEMA,
-    id,
-    service,
+  const { context, startedAt } = startRollout<RollingState>(settings, service, io, (common) => ({
+    ...common,
     version: request.version ?? command,
     strategy: 'rolling',
-    createdAt: now,
-    updatedAt: now,
-    status: 'pending',
     hooks,
-    hookTimeoutMs: parseDuration(config.hookTimeout, 'deploy.hookTimeout'),
-    drainTimeoutMs: parseDuration(config.drainTimeout, 'deploy.drainTimeout'),
-    instructionsSeen: 0,
     command,
     maxUnavailable,
     intervalMs,
@@ -115,15 +103,9 @@ export async function runRolling(settings: Settings, request: RollingRequest, io
     verdicts: [],
     ...prepared,
   }))
+  const rollout = context.rollout
   io.log(`${rollout.id}: rolling ${service}: ${rollout.instances.map((instance) => instance.name).join(', ')}, ${maxUnavailable} at a time`)
-  const context = new ControllerContext(
-    settings,
-    rollout,
-    openTraffic(settings, rollout.engine, io.log),
-    acquireRolloutLock(paths, rollout.id),
-    io,
-  )
-  return driveRolling(context, { type: 'start', at: now })
+  return driveRolling(context, { type: 'start', at: startedAt })
 }
 
 export function resumeRolling(settings: Settings, rollout: RollingState, reason: string, io: ControllerIO): Promise<RolloutRun> {
