@@ -45,7 +45,13 @@ const serviceSchema = z
 
 const regressionSchema = z
   .strictObject({
-    runs: z.number().int().min(3).max(50).default(defaults.regression.runs).describe('Runs on each side (baseline and current; side by side, the pairs of runs).'),
+    runs: z
+      .number()
+      .int()
+      .min(3)
+      .max(50)
+      .default(defaults.regression.runs)
+      .describe('Runs on each side (baseline and current; side by side, the pairs of runs).'),
     metrics: z
       .array(z.enum(['p50', 'p90', 'p99', 'rps', 'error_rate']))
       .min(1)
@@ -58,17 +64,19 @@ const regressionSchema = z
     tailTolerance: percentText
       .default(defaults.regression.tailTolerance)
       .describe('Smallest change of p90 or p99 that fails (tails move more from run to run).'),
-    confidence: percentText.default(defaults.regression.confidence).describe('Confidence of the test (Mann–Whitney; side by side, Wilcoxon signed-rank): 95% = p < 0.05.'),
+    confidence: percentText
+      .default(defaults.regression.confidence)
+      .describe('Confidence of the test (Mann–Whitney; side by side, Wilcoxon signed-rank): 95% = p < 0.05.'),
     maxSpread: percentText
       .default(defaults.regression.maxSpread)
-      .describe('Runs of one side (side by side: the pairs’ ratios) disagreeing by more than this (robust coefficient of variation) make the measurement invalid.'),
+      .describe(
+        'Runs of one side (side by side: the pairs’ ratios) disagreeing by more than this (robust coefficient of variation) make the measurement invalid.',
+      ),
     maxCpuPressure: percentText
       .default(defaults.regression.maxCpuPressure)
       .describe('CPU pressure (Linux PSI: time some task waited for a CPU) above which a side was measured on a busy machine: invalid.'),
   })
-  .describe(
-    'Compare with the stored baseline (or gate.reference side by side): repeated runs, a rank test with an effect-size tolerance.',
-  )
+  .describe('Compare with the stored baseline (or gate.reference side by side): repeated runs, a rank test with an effect-size tolerance.')
 
 const loadCheck = z.strictObject({
   type: z.literal('load'),
