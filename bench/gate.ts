@@ -1,11 +1,14 @@
 // The gate's load regression check on this machine: how often does it fail an unchanged build
 // (A/A), and how often does it catch a 20% latency regression (A/B)?
 //
-// The reference service runs twice on PostgreSQL (seed scale 0.05), started by the gate's own
-// service adapter: A as is, B with FAULT_SLOWDOWN=20% (every request 20% slower by CPU work in
-// proportion to its own time, so the regression stays 20% when the machine's speed drifts; an
-// earlier design, FAULT_LATENCY_MS at 20% of A's calibrated p50, shrank to +3..12% in rounds where
-// the machine was slower, and a wait polled between event-loop turns was partly absorbed). Each round takes a baseline of R runs of A, then R runs of A and R runs of B (their
+// The reference service runs twice on PostgreSQL (seed scale 0.02), started by the gate's own
+// service adapter: A as is, B with FAULT_CPU_WORK, a fixed amount of extra computation per request,
+// calibrated once at the start so that B's client p50 is +20% of A's (8 interleaved pairs of runs).
+// Work, not time, so it slows down with the machine as the rest of the code does. Earlier designs:
+// FAULT_LATENCY_MS at 20% of A's p50 (a wait) shrank to +3..12% in rounds where the machine was
+// slower; FAULT_SLOWDOWN (a burn of a share of each request's own time) fed on itself after a
+// stall, p50 of a second within a run at 27%.
+// Stored design: each round takes a baseline of R runs of A, then R runs of A and R runs of B (their
 // order alternating between rounds), and judges both against the baseline with the gate's
 // comparison (src/gate/compare.ts, default rules): A/A should pass, A/B should fail. The rounds
 // are independent; every run is the gate's load check as it runs in CI (open model, seconds of
@@ -31,6 +34,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { migrate, seed } from '../reference-service/src/index.js'
+import { doCpuWork } from '../reference-service/src/faults.js'
 import { gateCheckSchema } from '../src/core/config-sections/gate.js'
 import { loadConfig } from '../src/core/index.js'
 import { runLoadCheck, summarizeRun, type LoadCheck } from '../src/gate/check-load.js'
@@ -63,7 +67,10 @@ interface Raw {
     runs: number
     seconds: number
     rate: number
-    /** B's FAULT_SLOWDOWN (share). */
+    /** B's FAULT_CPU_WORK (units of fixed work per request), and the effect it had at calibration. */
+    cpuWork?: number
+    calibratedEffect?: number
+    /** Earlier runs: B's FAULT_SLOWDOWN (share of each request's own time, burnt). */
     slowdown?: number
     /** Earlier runs: B's FAULT_LATENCY_MS. */
     faultMs?: number
@@ -142,19 +149,43 @@ export default async function gateBench(args: string[]): Promise<string> {
       if (!result.validity.valid) process.stderr.write(`  (invalid run: ${result.validity.reasons.map((r) => r.message).join('; ')})\n`)
       return result.runs.map(summarizeRun)
     }
+    // the median ratio of B's p50 to A's over runs interleaved A B B A …
+    const pairedEffect = async (aFile: string, bFile: string, pairs: number) => {
+      const ratios: number[] = []
+      for (let pair = 0; pair < pairs; pair++) {
+        const order = pair % 2 === 0 ? [aFile, bFile] : [bFile, aFile]
+        const [first, second] = [(await measure(order[0]!, 1))[0]!.p50, (await measure(order[1]!, 1))[0]!.p50]
+        ratios.push(order[0] === aFile ? second / first : first / second)
+      }
+      return median(ratios) - 1
+    }
 
     const aUrl = (await start({})).url
     const a = scenario(aUrl)
     await measure(a, 2) // warm the JIT and the database cache
     const calibration = await measure(a, 5)
     const p50 = median(calibration.map((run) => run.p50))
-    // to the hundredth of a millisecond (the service's latency fault takes fractions): B is +20%, not +17% or +35%
-    const slowdown = 0.2
-    process.stderr.write(`A: p50 ${p50.toFixed(2)} ms; B gets FAULT_SLOWDOWN=${slowdown}\n`)
-    const bEnv = { FAULT_SLOWDOWN: String(slowdown) }
-    const bUrl = (await start(bEnv)).url
-    const b = scenario(bUrl)
-    await measure(b, 1)
+    // B: a fixed amount of extra computation per request (FAULT_CPU_WORK), calibrated once at the
+    // client to +20% of A's p50, then the same for every round
+    const target = 0.2
+    let cpuWork = Math.max(1, Math.round((target * p50) / msPerWorkUnit()))
+    let b = ''
+    let bUrl = ''
+    let calibratedEffect = 0
+    for (let step = 1; ; step++) {
+      const candidate = await start({ FAULT_CPU_WORK: String(cpuWork) })
+      const file = scenario(candidate.url)
+      await measure(file, 1)
+      calibratedEffect = await pairedEffect(a, file, 8)
+      process.stderr.write(`A: p50 ${p50.toFixed(2)} ms; B with FAULT_CPU_WORK=${cpuWork}: ${pct(calibratedEffect)}\n`)
+      if (step === 3 || Math.abs(calibratedEffect - target) <= 0.02) {
+        ;[b, bUrl] = [file, candidate.url]
+        break
+      }
+      await stop(candidate.service)
+      cpuWork = Math.max(1, Math.round((cpuWork * target) / Math.max(0.02, calibratedEffect)))
+    }
+    const bEnv = { FAULT_CPU_WORK: String(cpuWork) }
 
     // side by side: the reference build is a process of A's own, measured through the gate's load check
     const reference = design === 'side-by-side' ? (await start({})).url : undefined
@@ -190,7 +221,7 @@ export default async function gateBench(args: string[]): Promise<string> {
     }
 
     const raw: Raw = {
-      settings: { rounds, runs, seconds, rate, slowdown, path, design, warmup, fresh },
+      settings: { rounds, runs, seconds, rate, cpuWork, calibratedEffect, path, design, warmup, fresh },
       calibration,
       rounds: [],
       loadAverages: [],
@@ -301,7 +332,7 @@ function analyze(raw: Raw): string {
       ? `Side by side (gate.reference): ${raw.rounds.length} rounds, each: ${settings.runs} runs of a second process of A and ${settings.runs} of B (alternating order), each side's runs interleaved R C C R … with ${settings.runs} runs of the reference process R (A as is), through the gate's load check${settings.fresh ? ', every check with two new processes (started for it, stopped after)' : ', the same three processes in every round'}; `
       : `${raw.rounds.length} rounds, each: a baseline of ${settings.runs} runs of A, then ${settings.runs} runs of A and ${settings.runs} of B (alternating order); `) +
       `every run ${settings.seconds}s measured after ${settings.warmup ?? 1}s of warm-up, open model at ${settings.rate} rps on GET ${settings.path}?top=5 (reference service, PostgreSQL, seed scale 0.02). ` +
-      `B: ${settings.slowdown !== undefined ? `FAULT_SLOWDOWN=${settings.slowdown}` : `FAULT_LATENCY_MS=${settings.faultMs}`}, which moved the median p50 by ${pct(effect)} and p99 by ${pct(effect99)} over all runs. ` +
+      `B: ${faultOf(settings)}, which moved the median p50 by ${pct(effect)} and p99 by ${pct(effect99)} over all runs. ` +
       `1-minute load average during the rounds: median ${median(loads).toFixed(2)}, ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}; ` +
       `CPU pressure (PSI some) over each side's runs: median ${pressures.length ? share(median(pressures)) : 'unknown'}, ${pressures.length ? `${share(Math.min(...pressures))}–${share(Math.max(...pressures))}` : ''}. ` +
       `${raw.startedAt} – ${raw.finishedAt ?? 'unfinished'}.`,
@@ -322,7 +353,34 @@ function analyze(raw: Raw): string {
       `| ${label} | ${aa.fail}/${n} (≤ ${share(upper95(aa.fail, n))} at 95%) | ${aa.inconclusive} | ${aa.invalid} | ${aa.pass} | ${ab.fail}/${n} (≥ ${share(lower95(ab.fail, n))} at 95%) | ${ab.inconclusive} | ${ab.invalid} | ${ab.pass} |`,
     )
   }
+  if (sideBySide) {
+    // what B's regression was in each check, measured as the gate measures it (median pair ratio)
+    const effects = raw.rounds
+      .filter((round) => round.reference && round.slower.length === round.reference.slower.length)
+      .map((round) => median(round.slower.map((run, i) => run.p50 / round.reference!.slower[i]!.p50)) - 1)
+      .sort((x, y) => x - y)
+    if (effects.length)
+      lines.push(
+        '',
+        `B's regression per check (median ratio of its runs' p50 to their reference runs'): median ${pct(median(effects))}, ` +
+          `${pct(effects[0]!)} to ${pct(effects.at(-1)!)}; ${effects.filter((effect) => effect < DEFAULT_RULES.tolerance).length} of ${effects.length} checks under the default tolerance of ${pct(DEFAULT_RULES.tolerance)}.`,
+      )
+  }
   return lines.join('\n')
+}
+
+function faultOf(settings: Raw['settings']): string {
+  if (settings.cpuWork !== undefined)
+    return `FAULT_CPU_WORK=${settings.cpuWork} (calibrated at the start to ${pct(settings.calibratedEffect ?? Number.NaN)} of A's p50 over 8 interleaved pairs)`
+  return settings.slowdown !== undefined ? `FAULT_SLOWDOWN=${settings.slowdown}` : `FAULT_LATENCY_MS=${settings.faultMs}`
+}
+
+/** Milliseconds one unit of FAULT_CPU_WORK takes in this process (warmed up): the calibration's first guess. */
+function msPerWorkUnit(): number {
+  doCpuWork(2000)
+  const start = performance.now()
+  doCpuWork(2000)
+  return (performance.now() - start) / 2000
 }
 
 type Ruleset = [label: string, rules: RegressionRules, design?: ComparisonDesign, pairs?: number]

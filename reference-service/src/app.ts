@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 import type pg from 'pg'
 import { NO_FAULTS, type FaultSettings } from './config.js'
-import { createSlowdown, injectLatency, shouldInjectError } from './faults.js'
+import { doCpuWork, injectLatency, shouldInjectError } from './faults.js'
 import type { FlagProvider } from './flags.js'
 import { createServiceMetrics } from './metrics.js'
 import { itemsRoutes } from './routes/items.js'
@@ -81,11 +81,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     )
   })
 
-  const slowdown = faults.slowdown > 0 ? createSlowdown(faults.slowdown) : undefined
-  const slowdownMarks = new WeakMap<object, number>()
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.operational) return
-    if (slowdown) slowdownMarks.set(request, slowdown.mark())
+    if (faults.cpuWork > 0) doCpuWork(faults.cpuWork)
     if (faults.latencyMs > 0) await injectLatency(faults.latencyMs)
     if (shouldInjectError(faults, random)) {
       return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'injected fault (FAULT_ERROR_RATE)' })
@@ -93,8 +91,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
   })
 
   app.addHook('onSend', async (request, reply) => {
-    const mark = slowdownMarks.get(request)
-    if (slowdown && mark !== undefined) slowdown.finish(reply.elapsedTime, mark)
     reply.header('x-version', options.version)
     // Responses finished during the drain close their connection, so no keep-alive socket
     // outlives the shutdown.

@@ -9,10 +9,12 @@ export interface FaultSettings {
   /** Delay added before each request is handled, to make a canary slow on purpose. */
   latencyMs: number
   /**
-   * Each request made this much slower (0.2 = 20%) by CPU work in proportion to the time it has
-   * taken: a regression of the code, relative whatever the machine's speed, for gate benchmarks.
+   * Fixed CPU work added to each request, in units of 1,000 xorshift rounds (about 2 µs a unit on
+   * a server core): code that got slower by a fixed amount of computation, which takes longer on a
+   * slower machine as the rest of the code does (a wait, or a burn for a share of the request's
+   * time, does not; the latter also fed on itself when a stall lengthened every request).
    */
-  slowdown: number
+  cpuWork: number
   /**
    * The revenue report's aggregation does its per-row work this many times (1 = normal): a CPU
    * regression in one named function, for `opsctl profile diff` and performance-gate demos.
@@ -43,7 +45,7 @@ export interface ServiceConfig {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
-export const NO_FAULTS: FaultSettings = { errorRate: 0, latencyMs: 0, slowdown: 0, reportCpuFactor: 1 }
+export const NO_FAULTS: FaultSettings = { errorRate: 0, latencyMs: 0, cpuWork: 0, reportCpuFactor: 1 }
 
 /** A setting that cannot be understood; the message names the variable and the value. */
 export class ConfigError extends Error {
@@ -66,7 +68,7 @@ export function loadServiceConfig(env: Env): ServiceConfig {
     faults: {
       errorRate: readRate(env, 'FAULT_ERROR_RATE', 0),
       latencyMs: readMilliseconds(env, 'FAULT_LATENCY_MS', 600_000),
-      slowdown: readRate(env, 'FAULT_SLOWDOWN', 0),
+      cpuWork: readInteger(env, 'FAULT_CPU_WORK', 0, 0, 1_000_000),
       reportCpuFactor: readInteger(env, 'FAULT_REPORT_CPU', 1, 1, 100),
     },
     logLevel: readLogLevel(env, 'LOG_LEVEL', 'info'),

@@ -11,7 +11,7 @@ export function shouldInjectError(faults: FaultSettings, random: () => number): 
 }
 
 export function hasFaults(faults: FaultSettings): boolean {
-  return faults.errorRate > 0 || faults.latencyMs > 0 || faults.slowdown > 0 || faults.reportCpuFactor > 1
+  return faults.errorRate > 0 || faults.latencyMs > 0 || faults.cpuWork > 0 || faults.reportCpuFactor > 1
 }
 
 /**
@@ -26,38 +26,21 @@ export async function injectLatency(ms: number, now: () => number = () => perfor
   while (now() < deadline) await new Promise<void>((resolve) => setImmediate(resolve))
 }
 
-/**
- * Keeps the CPU busy for `ms`, the event loop with it: code that got slower, which no other
- * request's work can hide (as it can a wait between event-loop turns).
- */
-export function burnCpu(ms: number, now: () => number = () => performance.now()): void {
-  const deadline = now() + ms
-  while (now() < deadline) {
-    // busy on purpose
-  }
-}
-
-export interface Slowdown {
-  /** When a request starts: what it must not count as its own time later. */
-  mark(): number
-  /** When it is answered, after `elapsedMs`: burns `share` of its own time. */
-  finish(elapsedMs: number, mark: number): void
-}
+/** The last value of the work, kept so that the JIT cannot drop the loop as dead code. */
+let workResult = 1
 
 /**
- * FAULT_SLOWDOWN: each request burns a share of its own time on the CPU, so the regression stays
- * the same share when the machine is faster or slower (a fixed delay would not). Its own time
- * leaves out what other requests' burns held the event loop: counted in, every burn would lengthen
- * the next and a stall would spiral (a 200 ms pause grew to seconds within a run).
+ * FAULT_CPU_WORK: a fixed amount of computation (`units` × 1,000 xorshift rounds) on the event
+ * loop. Being work, not time, it slows down with the machine as the service's own code does, so a
+ * regression calibrated at +20% stays near +20% when the machine drifts.
  */
-export function createSlowdown(share: number, now: () => number = () => performance.now()): Slowdown {
-  let burned = 0
-  return {
-    mark: () => burned,
-    finish(elapsedMs, mark) {
-      const ms = Math.max(0, elapsedMs - (burned - mark)) * share
-      burnCpu(ms, now)
-      burned += ms
-    },
+export function doCpuWork(units: number): number {
+  let x = workResult | 1
+  for (let i = 0; i < units * 1000; i++) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
   }
+  workResult = x
+  return x
 }

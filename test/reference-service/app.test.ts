@@ -323,7 +323,7 @@ function get(agent: http.Agent, port: number, path: string): Promise<{ status?: 
 
 describe('fault injection', () => {
   it('answers 500 to every request at FAULT_ERROR_RATE=1, except probes, metrics and version', async () => {
-    const instance = app({ faults: { errorRate: 1, latencyMs: 0, slowdown: 0, reportCpuFactor: 1 } })
+    const instance = app({ faults: { errorRate: 1, latencyMs: 0, cpuWork: 0, reportCpuFactor: 1 } })
     const failed = await instance.inject('/users/1/orders')
     expect(failed.statusCode).toBe(500)
     expect(failed.json().message).toContain('injected fault')
@@ -336,7 +336,7 @@ describe('fault injection', () => {
 
   it('fails the given share of requests', async () => {
     const draws = [0.1, 0.9, 0.2, 0.8]
-    const instance = app({ faults: { errorRate: 0.5, latencyMs: 0, slowdown: 0, reportCpuFactor: 1 }, random: () => draws.shift() ?? 1 })
+    const instance = app({ faults: { errorRate: 0.5, latencyMs: 0, cpuWork: 0, reportCpuFactor: 1 }, random: () => draws.shift() ?? 1 })
     const statuses = []
     for (let i = 0; i < 4; i++) statuses.push((await instance.inject('/users/1/orders')).statusCode)
     expect(statuses).toEqual([500, 200, 500, 200])

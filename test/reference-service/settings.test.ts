@@ -11,7 +11,7 @@ describe('loadServiceConfig', () => {
       migrate: false,
       seed: false,
       seedScale: 1,
-      faults: { errorRate: 0, latencyMs: 0, slowdown: 0, reportCpuFactor: 1 },
+      faults: { errorRate: 0, latencyMs: 0, cpuWork: 0, reportCpuFactor: 1 },
       logLevel: 'info',
       stateDir: '.opsctl',
       querySampleRate: 1,
@@ -29,7 +29,7 @@ describe('loadServiceConfig', () => {
       SEED_SCALE: '0.01',
       FAULT_ERROR_RATE: '0.25',
       FAULT_LATENCY_MS: '200',
-      FAULT_SLOWDOWN: '20%',
+      FAULT_CPU_WORK: '600',
       FAULT_REPORT_CPU: '4',
       OPSCTL_QUERY_LOG: '/tmp/queries.jsonl',
       OPSCTL_QUERY_SAMPLE: '25%',
@@ -38,7 +38,7 @@ describe('loadServiceConfig', () => {
       SERVICE_VERSION: '2.0.0',
     })
     expect(config).toMatchObject({ port: 0, host: '0.0.0.0', poolMax: 4, migrate: true, seed: true, seedScale: 0.01, logLevel: 'silent' })
-    expect(config.faults).toEqual({ errorRate: 0.25, latencyMs: 200, slowdown: 0.2, reportCpuFactor: 4 })
+    expect(config.faults).toEqual({ errorRate: 0.25, latencyMs: 200, cpuWork: 600, reportCpuFactor: 4 })
     expect(config.versionOverride).toBe('2.0.0')
     expect(config).toMatchObject({ queryLog: '/tmp/queries.jsonl', querySampleRate: 0.25 })
   })
@@ -62,8 +62,8 @@ describe('loadServiceConfig', () => {
     ['FAULT_LATENCY_MS', '1e3'],
     ['FAULT_LATENCY_MS', '600001'],
     ['FAULT_LATENCY_MS', '.5'],
-    ['FAULT_SLOWDOWN', '150%'],
-    ['FAULT_SLOWDOWN', 'fast'],
+    ['FAULT_CPU_WORK', '-1'],
+    ['FAULT_CPU_WORK', 'lots'],
     ['FAULT_REPORT_CPU', '0'],
     ['OPSCTL_QUERY_SAMPLE', '2'],
     ['SEED_SCALE', '0'],
