@@ -24,8 +24,9 @@
 // from one process to the next (the JIT's choices, memory layout) is sampled too, instead of
 // three long-lived processes serving every round.
 //
-//   npm run bench -- gate [--side-by-side [--fresh]] [--warmup=1] [rounds=40] [runs=5] [seconds=3] [rate=30] [out=/tmp/opsctl-gate-bench.json]
+//   npm run bench -- gate [--side-by-side [--fresh]] [--warmup=1] [--cpu-work=N] [rounds=40] [runs=5] [seconds=3] [rate=30] [out=/tmp/opsctl-gate-bench.json]
 //   npm run bench -- gate --reanalyze /tmp/opsctl-gate-bench.json
+//   npm run bench -- gate --pool-aa PAIRS FILE... (the A/A checks of several side-by-side files, on their first PAIRS pairs)
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -90,6 +91,7 @@ interface Raw {
 
 export default async function gateBench(args: string[]): Promise<string> {
   if (args[0] === '--reanalyze') return analyze(JSON.parse(readFileSync(args[1]!, 'utf8')) as Raw)
+  if (args[0] === '--pool-aa') return poolUnchanged(Number(args[1]), args.slice(2))
   const options = args.filter((arg) => arg.startsWith('--'))
   args = args.filter((arg) => !arg.startsWith('--'))
   const design = options.includes('--side-by-side') ? 'side-by-side' : 'stored'
@@ -165,28 +167,6 @@ export default async function gateBench(args: string[]): Promise<string> {
     await measure(a, 2) // warm the JIT and the database cache
     const calibration = await measure(a, 5)
     const p50 = median(calibration.map((run) => run.p50))
-    // B: a fixed amount of extra computation per request (FAULT_CPU_WORK), calibrated once at the
-    // client to +20% of A's p50, then the same for every round
-    const target = 0.2
-    let cpuWork = Math.max(1, Math.round((target * p50) / msPerWorkUnit()))
-    let b = ''
-    let bUrl = ''
-    let calibratedEffect = 0
-    for (let step = 1; ; step++) {
-      const candidate = await start({ FAULT_CPU_WORK: String(cpuWork) })
-      const file = scenario(candidate.url)
-      await measure(file, 1)
-      calibratedEffect = await pairedEffect(a, file, 8)
-      process.stderr.write(`A: p50 ${p50.toFixed(2)} ms; B with FAULT_CPU_WORK=${cpuWork}: ${pct(calibratedEffect)}\n`)
-      if (step === 3 || Math.abs(calibratedEffect - target) <= 0.02) {
-        ;[b, bUrl] = [file, candidate.url]
-        break
-      }
-      await stop(candidate.service)
-      cpuWork = Math.max(1, Math.round((cpuWork * target) / Math.max(0.02, calibratedEffect)))
-    }
-    const bEnv = { FAULT_CPU_WORK: String(cpuWork) }
-
     // side by side: the reference build is a process of A's own, measured through the gate's load check
     const reference = design === 'side-by-side' ? (await start({})).url : undefined
     const context: CheckContext = {
@@ -198,9 +178,10 @@ export default async function gateBench(args: string[]): Promise<string> {
       signal: new AbortController().signal,
       note: () => {},
     }
-    const sideBySide = async (current: string, file: string) => {
+    /** One check of the gate: the build at `current` (or, --fresh, a new process with `env`) against the reference build. */
+    const sideBySide = async (current: string, file: string, env: Record<string, string>) => {
       // --fresh: both processes new for this check, on the same ports' scenario file (the target is overridden)
-      const started = fresh ? [await start({}), await start(current === bUrl ? bEnv : {})] : []
+      const started = fresh ? [await start({}), await start(env)] : []
       const [referenceUrl, serviceUrl] = fresh ? started.map((one) => one.url) : [reference!, current]
       try {
         // the gate's defaults, as opsctl.yaml would give them
@@ -220,6 +201,43 @@ export default async function gateBench(args: string[]): Promise<string> {
       }
     }
 
+    // B: a fixed amount of extra computation per request (FAULT_CPU_WORK), calibrated once to +20%
+    // of A's p50 as the rounds will measure it (fresh processes are slower than warm ones, so the
+    // same work is a smaller share there), then the same for every round; --cpu-work=N skips it
+    const target = 0.2
+    const effectOf = async (work: number): Promise<number> => {
+      if (fresh) {
+        const checks = [
+          await sideBySide('', a, { FAULT_CPU_WORK: String(work) }),
+          await sideBySide('', a, { FAULT_CPU_WORK: String(work) }),
+        ]
+        return median(checks.flatMap((check) => check.runs.map((run, i) => run.p50 / check.reference.runs[i]!.p50))) - 1
+      }
+      const candidate = await start({ FAULT_CPU_WORK: String(work) })
+      try {
+        const file = scenario(candidate.url)
+        await measure(file, 1)
+        return await pairedEffect(a, file, 12)
+      } finally {
+        await stop(candidate.service)
+      }
+    }
+    const fixedWork = options.find((option) => option.startsWith('--cpu-work='))?.slice('--cpu-work='.length)
+    let cpuWork = fixedWork ? Number(fixedWork) : Math.max(1, Math.round((target * p50) / msPerWorkUnit()))
+    let calibratedEffect: number | undefined
+    for (let step = 1; !fixedWork && step <= 4; step++) {
+      calibratedEffect = await effectOf(cpuWork)
+      process.stderr.write(`A: p50 ${p50.toFixed(2)} ms; B with FAULT_CPU_WORK=${cpuWork}: ${pct(calibratedEffect)}\n`)
+      if (Math.abs(calibratedEffect - target) <= 0.02) break
+      // the work's share grows about linearly with it; half steps, as one measurement is noisy
+      const next = Math.round((cpuWork * target) / Math.max(0.02, calibratedEffect))
+      cpuWork = Math.max(1, Math.round((cpuWork + next) / 2))
+    }
+    const bEnv = { FAULT_CPU_WORK: String(cpuWork) }
+    const bUrl = (await start(bEnv)).url
+    const b = scenario(bUrl)
+    await measure(b, 1)
+
     const raw: Raw = {
       settings: { rounds, runs, seconds, rate, cpuWork, calibratedEffect, path, design, warmup, fresh },
       calibration,
@@ -229,8 +247,8 @@ export default async function gateBench(args: string[]): Promise<string> {
     }
     for (let round = 0; round < rounds && !stopped && reference; round++) {
       const sameFirst = round % 2 === 0
-      const first = await (sameFirst ? sideBySide(aUrl, a) : sideBySide(bUrl, b))
-      const second = await (sameFirst ? sideBySide(bUrl, b) : sideBySide(aUrl, a))
+      const first = await (sameFirst ? sideBySide(aUrl, a, {}) : sideBySide(bUrl, b, bEnv))
+      const second = await (sameFirst ? sideBySide(bUrl, b, bEnv) : sideBySide(aUrl, a, {}))
       const [same, slower] = sameFirst ? [first, second] : [second, first]
       const pressure: Round['pressure'] = { same: same.pressure, slower: slower.pressure }
       const invalidRuns: NonNullable<Round['invalidRuns']> = []
@@ -308,11 +326,18 @@ function analyze(raw: Raw): string {
           ...fewer,
         ]
       : []),
+    [
+      'default, but the tails’ spread limit 25% like the p50’s (maxTailSpread before 2026-12-06)',
+      { ...DEFAULT_RULES, maxTailSpread: 0.25 },
+    ],
     ['default without the CPU-pressure guard', unguarded],
-    ['… and spread limit 40%', { ...unguarded, maxSpread: 0.4 }],
+    ['… and spread limit 40% (tails 80%)', { ...unguarded, maxSpread: 0.4, maxTailSpread: 0.8 }],
     ['… and p50 only', { ...unguarded, metrics: ['p50'] }],
     ['… and tolerance 5%, p90 10%', { ...unguarded, tolerance: 0.05, tailTolerance: 0.1 }],
-    ['… and no spread limit (test and tolerance alone)', { ...unguarded, maxSpread: Number.POSITIVE_INFINITY }],
+    [
+      '… and no spread limit (test and tolerance alone)',
+      { ...unguarded, maxSpread: Number.POSITIVE_INFINITY, maxTailSpread: Number.POSITIVE_INFINITY },
+    ],
   ]
   const all = raw.rounds.flatMap((round) => [
     ...round.baseline,
@@ -371,7 +396,7 @@ function analyze(raw: Raw): string {
 
 function faultOf(settings: Raw['settings']): string {
   if (settings.cpuWork !== undefined)
-    return `FAULT_CPU_WORK=${settings.cpuWork} (calibrated at the start to ${pct(settings.calibratedEffect ?? Number.NaN)} of A's p50 over 8 interleaved pairs)`
+    return `FAULT_CPU_WORK=${settings.cpuWork}${settings.calibratedEffect !== undefined ? ` (calibrated at the start: ${pct(settings.calibratedEffect)} of the reference's p50 in the last calibration step)` : ''}`
   return settings.slowdown !== undefined ? `FAULT_SLOWDOWN=${settings.slowdown}` : `FAULT_LATENCY_MS=${settings.faultMs}`
 }
 
@@ -381,6 +406,30 @@ function msPerWorkUnit(): number {
   const start = performance.now()
   doCpuWork(2000)
   return (performance.now() - start) / 2000
+}
+
+/**
+ * The A/A checks of several side-by-side runs of the bench, judged with the default rules on their
+ * first `pairs` pairs: A's checks do not depend on what B was, so runs made for different B's
+ * (with the same rate, run length and fresh processes) add up to one false-failure estimate.
+ */
+function poolUnchanged(pairs: number, files: string[]): string {
+  const counts = { pass: 0, fail: 0, invalid: 0, inconclusive: 0 }
+  const lines = ['| file | rounds | runs a side | A/A fail | inconclusive | invalid |', '| --- | ---: | ---: | ---: | ---: | ---: |']
+  for (const file of files) {
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as Raw
+    if (raw.settings.design !== 'side-by-side' || raw.settings.runs < pairs)
+      throw new Error(`${file}: not a side-by-side run with at least ${pairs} runs a side`)
+    const own = { pass: 0, fail: 0, invalid: 0, inconclusive: 0 }
+    for (const round of raw.rounds) own[judge(firstPairs(round, pairs), 'same', DEFAULT_RULES)]++
+    for (const key of Object.keys(own) as Array<keyof typeof own>) counts[key] += own[key]
+    lines.push(`| ${file} | ${raw.rounds.length} | ${raw.settings.runs} | ${own.fail} | ${own.inconclusive} | ${own.invalid} |`)
+  }
+  const n = counts.pass + counts.fail + counts.invalid + counts.inconclusive
+  lines.push(
+    `| all, first ${pairs} pairs, default rules | ${n} | | ${counts.fail}/${n} (≤ ${share(upper95(counts.fail, n))} at 95%) | ${counts.inconclusive} | ${counts.invalid} |`,
+  )
+  return lines.join('\n')
 }
 
 type Ruleset = [label: string, rules: RegressionRules, design?: ComparisonDesign, pairs?: number]

@@ -25,6 +25,7 @@ export function regressionRules(name: string, regression: NonNullable<LoadCheck[
     errorRateTolerance: percent('errorRateTolerance'),
     alpha: 1 - percent('confidence'),
     maxSpread: percent('maxSpread'),
+    maxTailSpread: percent('maxTailSpread'),
     maxCpuPressure: percent('maxCpuPressure'),
   }
 }

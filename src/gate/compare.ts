@@ -7,7 +7,8 @@
  *   1. runs whose values are wholly apart by more than the tolerance decide at once (regressed or
  *      improved), however noisy each side is;
  *   2. otherwise, a side whose runs disagree with each other (robust coefficient of variation,
- *      1.4826 × MAD / median, above maxSpread) makes the metric "noisy": the machine cannot decide,
+ *      1.4826 × MAD / median, above maxSpread; maxTailSpread for p90 and p99, which rest on a
+ *      tenth of the requests) makes the metric "noisy": the machine cannot decide,
  *      and the gate says "invalid measurement" instead of guessing;
  *   3. otherwise the Mann–Whitney U test (exact for small samples) at the configured confidence,
  *      Cliff's delta of at least minEffect and a Hodges–Lehmann shift of at least the tolerance
@@ -62,8 +63,10 @@ export interface RegressionRules {
   errorRateTolerance: number
   /** Significance level of the two-sided test (1 - confidence). */
   alpha: number
-  /** Robust coefficient of variation of one side's runs above which the metric is too noisy to judge. */
+  /** Robust coefficient of variation of one side's runs (paired: of the pairs' ratios) above which the metric is too noisy to judge. */
   maxSpread: number
+  /** The same for the tail percentiles: a run's p90 rests on a tenth of its requests and spreads more, as its tolerance allows. */
+  maxTailSpread: number
   /** Smallest |Cliff's delta| that counts. */
   minEffect: number
   /**
@@ -82,6 +85,7 @@ export const DEFAULT_RULES: RegressionRules = {
   errorRateTolerance: 0.01,
   alpha: 0.05,
   maxSpread: 0.25,
+  maxTailSpread: 0.5,
   minEffect: 0.6,
   maxCpuPressure: 0.3,
   seed: 1,
@@ -217,6 +221,11 @@ export function toleranceOf(metric: RunMetric, rules: RegressionRules): number {
   return metric === 'error_rate' ? rules.errorRateTolerance : metric === 'p90' || metric === 'p99' ? rules.tailTolerance : rules.tolerance
 }
 
+/** How far a metric's runs (or pairs) may disagree before it is too noisy to judge. */
+export function spreadLimitOf(metric: RunMetric, rules: RegressionRules): number {
+  return metric === 'p90' || metric === 'p99' ? rules.maxTailSpread : rules.maxSpread
+}
+
 function valueOf(run: RunSummary, metric: RunMetric): number {
   return metric === 'error_rate' ? run.errorRate : run[metric]
 }
@@ -240,7 +249,8 @@ export function judgeMetric(
   const { change, interval, pValue, effectSize, separated, smallestP } = measured
   const worse = better === 'lower' ? change > 0 : change < 0
   const significant = pValue < rules.alpha && Math.abs(effectSize) >= rules.minEffect && Math.abs(change) >= tolerance
-  const noisy = measured.spreads.some((spread) => spread > rules.maxSpread)
+  const spreadLimit = spreadLimitOf(metric, rules)
+  const noisy = measured.spreads.some((spread) => spread > spreadLimit)
   const status: MetricStatus =
     separated || (!noisy && significant)
       ? worse
@@ -257,7 +267,7 @@ export function judgeMetric(
   const p = pValue < 0.001 ? 'p < 0.001' : `p = ${pValue.toFixed(3)}`
   const level = `${Math.round(interval.confidence * 100)}%`
   const spreadText = (spread: number) => (absolute ? `±${(spread * 100).toFixed(2)} pp` : `±${(spread * 100).toFixed(0)}%`)
-  const limit = absolute ? `${(rules.maxSpread * 100).toFixed(2)} pp` : `${(rules.maxSpread * 100).toFixed(0)}%`
+  const limit = absolute ? `${(spreadLimit * 100).toFixed(2)} pp` : `${(spreadLimit * 100).toFixed(0)}%`
   const runs = design === 'paired' ? `${a.length} pairs of runs` : `${a.length}+${b.length} runs`
   const why =
     status === 'noisy'

@@ -136,6 +136,22 @@ describe('the gate comparison of repeated runs', () => {
       expect(judgement.verdict.reasons[0]).toMatch(/the pairs disagree: their ratios spread ±\d+%, limit 25%/)
     })
 
+    it('lets the tails spread twice as far as the p50 (maxTailSpread), as their tolerance is twice as wide', () => {
+      // each run off its reference run by these ratios (p90 moves with p50 here): no shift, but a
+      // disagreement of the pairs too wide for a p50 and within what a p90 may show
+      const ratios = [1, 1.3, 0.75, 1.25, 0.8, 1.35, 0.7, 1.05]
+      const current = runs(reference.map((one, i) => one.p50 * ratios[i]!))
+      const judge = (metric: 'p50' | 'p90') =>
+        compareRuns(reference, current, { ...DEFAULT_RULES, metrics: [metric] }, { design: 'paired' })
+      const p50 = judge('p50')
+      expect(p50.verdict.status).toBe('invalid')
+      expect(p50.verdict.reasons[0]).toMatch(/the pairs disagree: their ratios spread ±\d+%, limit 25%/)
+      const p90 = judge('p90')
+      expect(p90.metrics[0]!.pairSpread).toBeGreaterThan(DEFAULT_RULES.maxSpread)
+      expect(p90.metrics[0]!.pairSpread).toBeLessThan(DEFAULT_RULES.maxTailSpread)
+      expect(p90.verdict.status).toBe('pass')
+    })
+
     it('cannot confirm a shift with 5 pairs (their smallest p-value is 0.0625) and says inconclusive, not pass', () => {
       const few = compareRuns(reference.slice(0, 5), runs([16.95, 17.77, 15.88, 18.18, 11.09]), DEFAULT_RULES, { design: 'paired' })
       const p50 = few.metrics[0]!

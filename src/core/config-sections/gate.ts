@@ -21,6 +21,9 @@ const defaults = {
     errorRateTolerance: '1%',
     confidence: '95%',
     maxSpread: '25%',
+    // p90 rests on a tenth of a run's requests: twice the spread, as tailTolerance is twice tolerance
+    // (with 25%, 2 of 34 unchanged builds were invalid for p90 alone; bench/RESULTS.md "gate")
+    maxTailSpread: '50%',
     maxCpuPressure: '30%',
   },
   profile: { duration: '5s', connections: 4, maxGrowth: '5%' },
@@ -72,6 +75,9 @@ const regressionSchema = z
       .describe(
         'Runs of one side (side by side: the pairs’ ratios) disagreeing by more than this (robust coefficient of variation) make the measurement invalid.',
       ),
+    maxTailSpread: percentText
+      .default(defaults.regression.maxTailSpread)
+      .describe('The same for p90 and p99, which rest on a tenth of the requests and spread more.'),
     maxCpuPressure: percentText
       .default(defaults.regression.maxCpuPressure)
       .describe('CPU pressure (Linux PSI: time some task waited for a CPU) above which a side was measured on a busy machine: invalid.'),
