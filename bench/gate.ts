@@ -317,7 +317,7 @@ function analyze(raw: Raw): string {
     : []
   const rulesets: Ruleset[] = [
     [
-      `default (p50 10%, p90 20%, 95%, spread 25%${sideBySide ? ', runs paired with their reference runs' : ', CPU pressure 30%'})`,
+      `default (p50 10%, p90 20%, 95%, spread 25%, tails 50%${sideBySide ? ', runs paired with their reference runs' : ', CPU pressure 30%'})`,
       DEFAULT_RULES,
     ],
     ...(sideBySide
