@@ -22,7 +22,7 @@ const defaults = {
     confidence: '95%',
     maxSpread: '25%',
     // p90 rests on a tenth of a run's requests: twice the spread, as tailTolerance is twice tolerance
-    // (with 25%, 2 of 34 unchanged builds were invalid for p90 alone; bench/RESULTS.md "gate")
+    // (with 25%, 2 of 73 unchanged builds were invalid for their p90 alone; bench/RESULTS.md "gate")
     maxTailSpread: '50%',
     maxCpuPressure: '30%',
   },
