@@ -3,7 +3,8 @@
 //
 // The reference service runs twice on PostgreSQL (seed scale 0.02), started by the gate's own
 // service adapter: A as is, B with FAULT_CPU_WORK, a fixed amount of extra computation per request,
-// calibrated once at the start so that B's client p50 is +20% of A's (8 interleaved pairs of runs).
+// calibrated once at the start so that B's client p50 is +20% of A's as the rounds measure it
+// (side by side with --fresh: two checks of new processes a step).
 // Work, not time, so it slows down with the machine as the rest of the code does. Earlier designs:
 // FAULT_LATENCY_MS at 20% of A's p50 (a wait) shrank to +3..12% in rounds where the machine was
 // slower; FAULT_SLOWDOWN (a burn of a share of each request's own time) fed on itself after a
@@ -207,11 +208,12 @@ export default async function gateBench(args: string[]): Promise<string> {
     const target = 0.2
     const effectOf = async (work: number): Promise<number> => {
       if (fresh) {
-        const checks = [
-          await sideBySide('', a, { FAULT_CPU_WORK: String(work) }),
-          await sideBySide('', a, { FAULT_CPU_WORK: String(work) }),
-        ]
-        return median(checks.flatMap((check) => check.runs.map((run, i) => run.p50 / check.reference.runs[i]!.p50))) - 1
+        const ratios: number[] = []
+        for (let check = 0; check < 2; check++) {
+          const { runs: current, reference } = await sideBySide('', a, { FAULT_CPU_WORK: String(work) })
+          ratios.push(...pairRatios(current, reference.runs))
+        }
+        return median(ratios) - 1
       }
       const candidate = await start({ FAULT_CPU_WORK: String(work) })
       try {
@@ -366,13 +368,8 @@ function analyze(raw: Raw): string {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const [label, rules, design, pairs] of rulesets) {
-    const tally = (side: 'same' | 'slower') => {
-      const counts = { pass: 0, fail: 0, invalid: 0, inconclusive: 0 }
-      for (const round of raw.rounds) counts[judge(pairs ? firstPairs(round, pairs) : round, side, rules, design)]++
-      return counts
-    }
-    const aa = tally('same')
-    const ab = tally('slower')
+    const aa = tally(raw.rounds, 'same', rules, design, pairs)
+    const ab = tally(raw.rounds, 'slower', rules, design, pairs)
     const n = raw.rounds.length
     lines.push(
       `| ${label} | ${aa.fail}/${n} (≤ ${share(upper95(aa.fail, n))} at 95%) | ${aa.inconclusive} | ${aa.invalid} | ${aa.pass} | ${ab.fail}/${n} (≥ ${share(lower95(ab.fail, n))} at 95%) | ${ab.inconclusive} | ${ab.invalid} | ${ab.pass} |`,
@@ -382,7 +379,7 @@ function analyze(raw: Raw): string {
     // what B's regression was in each check, measured as the gate measures it (median pair ratio)
     const effects = raw.rounds
       .filter((round) => round.reference && round.slower.length === round.reference.slower.length)
-      .map((round) => median(round.slower.map((run, i) => run.p50 / round.reference!.slower[i]!.p50)) - 1)
+      .map((round) => median(pairRatios(round.slower, round.reference!.slower)) - 1)
       .sort((x, y) => x - y)
     if (effects.length)
       lines.push(
@@ -420,8 +417,7 @@ function poolUnchanged(pairs: number, files: string[]): string {
     const raw = JSON.parse(readFileSync(file, 'utf8')) as Raw
     if (raw.settings.design !== 'side-by-side' || raw.settings.runs < pairs)
       throw new Error(`${file}: not a side-by-side run with at least ${pairs} runs a side`)
-    const own = { pass: 0, fail: 0, invalid: 0, inconclusive: 0 }
-    for (const round of raw.rounds) own[judge(firstPairs(round, pairs), 'same', DEFAULT_RULES)]++
+    const own = tally(raw.rounds, 'same', DEFAULT_RULES, 'paired', pairs)
     for (const key of Object.keys(own) as Array<keyof typeof own>) counts[key] += own[key]
     lines.push(`| ${file} | ${raw.rounds.length} | ${raw.settings.runs} | ${own.fail} | ${own.inconclusive} | ${own.invalid} |`)
   }
@@ -430,6 +426,18 @@ function poolUnchanged(pairs: number, files: string[]): string {
     `| all, first ${pairs} pairs, default rules | ${n} | | ${counts.fail}/${n} (≤ ${share(upper95(counts.fail, n))} at 95%) | ${counts.inconclusive} | ${counts.invalid} |`,
   )
   return lines.join('\n')
+}
+
+/** The verdicts of one side over the rounds, judged on their first `pairs` pairs when given. */
+function tally(rounds: Round[], side: 'same' | 'slower', rules: RegressionRules, design?: ComparisonDesign, pairs?: number) {
+  const counts = { pass: 0, fail: 0, invalid: 0, inconclusive: 0 }
+  for (const round of rounds) counts[judge(pairs ? firstPairs(round, pairs) : round, side, rules, design)]++
+  return counts
+}
+
+/** Each run's p50 over the p50 of its reference run (side by side, paired). */
+function pairRatios(runs: RunSummary[], reference: RunSummary[]): number[] {
+  return runs.map((run, i) => run.p50 / reference[i]!.p50)
 }
 
 type Ruleset = [label: string, rules: RegressionRules, design?: ComparisonDesign, pairs?: number]
