@@ -4,6 +4,7 @@ import autocannon from 'autocannon'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
+import { waitFor } from '../traffic/support.js'
 import { seededPool, startServerProcess } from './support.js'
 
 /**
@@ -87,11 +88,13 @@ describe('server process', () => {
     let finish!: (summary: autocannon.Result) => void
     const result = new Promise<autocannon.Result>((resolve) => (finish = resolve))
     // Longer than the test needs: it is stopped once the server has gone.
-    const load = autocannon({ url: `${server.url}/users/1/orders`, connections: 50, duration: 10 }, (_error, summary) => finish(summary))
+    const load = autocannon({ url: `${server.url}/users/1/orders`, connections: 50, duration: 60 }, (_error, summary) => finish(summary))
     load.on('response', (_client, status) => responses.push({ status, at: performance.now() }))
     load.on('reqError', (error: NodeJS.ErrnoException) => errors.push({ code: error.code ?? error.message, at: performance.now() }))
 
-    await new Promise((resolve) => setTimeout(resolve, 1000))
+    // SIGTERM once the server is serving under load, not after a fixed time: on a busy CI machine
+    // a fresh process answered nothing in its first second.
+    await waitFor(() => responses.length >= 200, 30_000, 'the server to answer 200 requests under load')
     sigtermAt = performance.now()
     server.child.kill('SIGTERM')
     const exit = await server.closed
