@@ -1,10 +1,16 @@
 import { configDefaults, defineConfig } from 'vitest/config'
 
-// Test files whose verdicts rest on measured latency or CPU shares: the gate's load regression and
-// profile growth checks, the profiler's attribution on the reference service. They run alone, after
-// the rest: on two cores, sharing the machine with another file's servers and profilers made an
-// A/A latency comparison read +200% in CI. Everything else runs two files at a time.
-const MEASURING = ['test/gate/gate.integration.test.ts', 'test/profile/reference-service.test.ts']
+// Test files whose verdicts rest on measured latency, rate or CPU shares: the gate's load regression
+// and profile growth checks, the profiler's attribution on the reference service, the load runner's
+// latency and rate bounds, the load comparison's A/A and +30% verdicts. They run alone, after the
+// rest: on two cores, sharing the machine with another file's servers and profilers made an A/A
+// latency comparison read +200% in CI. Everything else runs two files at a time.
+const MEASURING = [
+  'test/gate/gate.integration.test.ts',
+  'test/profile/reference-service.test.ts',
+  'test/load/runner.test.ts',
+  'test/load/regression.test.ts',
+]
 
 export default defineConfig({
   test: {
