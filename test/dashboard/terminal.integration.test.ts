@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, isServerReachable, type TestDatabase } from '../helpers/database.js'
 import { requireOrSkip } from '../helpers/requirements.js'
 import { driveTraffic, startRolloutWorld, type RolloutWorld } from '../deploy/support.js'
-import { stopChild, waitFor } from '../traffic/support.js'
+import { stopChild } from '../traffic/support.js'
+import { waitFor } from '../helpers/wait.js'
 
 const DEV_BIN = fileURLToPath(new URL('../../bin/dev.js', import.meta.url))
 const hasTmux = spawnSync('tmux', ['-V']).status === 0

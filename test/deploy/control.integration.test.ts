@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrate, seed } from '../../reference-service/src/index.js'
 import { createTestDatabase, isServerReachable, type TestDatabase } from '../helpers/database.js'
 import { requireOrSkip } from '../helpers/requirements.js'
-import { runAutocannon, stopChild, waitFor } from '../traffic/support.js'
+import { runAutocannon, stopChild } from '../traffic/support.js'
+import { waitFor } from '../helpers/wait.js'
 import { driveTraffic, startRolloutWorld, type RolloutWorld } from './support.js'
 
 const DEV_BIN = fileURLToPath(new URL('../../bin/dev.js', import.meta.url))

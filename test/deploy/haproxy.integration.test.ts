@@ -16,7 +16,8 @@ import { createTestDatabase, isServerReachable, type TestDatabase } from '../hel
 import { requireOrSkip } from '../helpers/requirements.js'
 import { makeTempDir } from '../helpers/temp.js'
 import { cli } from '../traffic/cli.js'
-import { runAutocannon, stopChild, waitFor } from '../traffic/support.js'
+import { runAutocannon, stopChild } from '../traffic/support.js'
+import { waitFor } from '../helpers/wait.js'
 import { startService } from './support.js'
 
 const hasHaproxy = spawnSync('haproxy', ['-v']).status === 0

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { OpsError } from '../../src/core/index.js'
 import { startService, type ServiceSpec } from '../../src/gate/service.js'
-import { waitFor } from '../traffic/support.js'
+import { waitFor } from '../helpers/wait.js'
 import { freePort, isRunning } from './support.js'
 
 const spec = (command: ServiceSpec['command'], port: number, extra: Partial<ServiceSpec> = {}): ServiceSpec => ({

@@ -4,7 +4,7 @@ import autocannon from 'autocannon'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
-import { waitFor } from '../traffic/support.js'
+import { waitFor } from '../helpers/wait.js'
 import { seededPool, startServerProcess } from './support.js'
 
 /**

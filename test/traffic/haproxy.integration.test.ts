@@ -9,7 +9,8 @@ import { listenHaproxyLog, type HaproxyLogListener } from '../../src/traffic/hap
 import type { TrafficChange } from '../../src/traffic/control.js'
 import { requireOrSkip } from '../helpers/requirements.js'
 import { makeTempDir } from '../helpers/temp.js'
-import { runAutocannon, startFixture, stopChild, waitFor, type FixtureServer } from './support.js'
+import { runAutocannon, startFixture, stopChild, type FixtureServer } from './support.js'
+import { waitFor } from '../helpers/wait.js'
 
 const hasHaproxy = spawnSync('haproxy', ['-v']).status === 0
 const available = requireOrSkip(hasHaproxy, 'haproxy is not installed (apt-get install haproxy; .ci/packages.sh does in CI)')

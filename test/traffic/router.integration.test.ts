@@ -9,7 +9,8 @@ import { startServiceProcess, type ServiceProcess } from '../../src/demo/service
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js'
 import { makeTempDir } from '../helpers/temp.js'
 import { cli, startRouterProcess, type RouterProcess } from './cli.js'
-import { runAutocannon, stopChild, waitFor } from './support.js'
+import { runAutocannon, stopChild } from './support.js'
+import { waitFor } from '../helpers/wait.js'
 
 let database: TestDatabase
 let stable: ServiceProcess

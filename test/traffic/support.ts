@@ -97,13 +97,3 @@ export function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signal
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
   return closed.finally(() => clearTimeout(timer))
 }
-
-export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
