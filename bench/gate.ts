@@ -236,9 +236,13 @@ export default async function gateBench(args: string[]): Promise<string> {
       cpuWork = Math.max(1, Math.round((cpuWork + next) / 2))
     }
     const bEnv = { FAULT_CPU_WORK: String(cpuWork) }
-    const bUrl = (await start(bEnv)).url
-    const b = scenario(bUrl)
-    await measure(b, 1)
+    // one B process serves every round; --fresh starts its own for each check (the target is overridden)
+    let [bUrl, b] = [aUrl, a]
+    if (!fresh) {
+      bUrl = (await start(bEnv)).url
+      b = scenario(bUrl)
+      await measure(b, 1)
+    }
 
     const raw: Raw = {
       settings: { rounds, runs, seconds, rate, cpuWork, calibratedEffect, path, design, warmup, fresh },

@@ -218,12 +218,17 @@ export function compareRuns(
 }
 
 export function toleranceOf(metric: RunMetric, rules: RegressionRules): number {
-  return metric === 'error_rate' ? rules.errorRateTolerance : metric === 'p90' || metric === 'p99' ? rules.tailTolerance : rules.tolerance
+  return metric === 'error_rate' ? rules.errorRateTolerance : isTail(metric) ? rules.tailTolerance : rules.tolerance
 }
 
 /** How far a metric's runs (or pairs) may disagree before it is too noisy to judge. */
 export function spreadLimitOf(metric: RunMetric, rules: RegressionRules): number {
-  return metric === 'p90' || metric === 'p99' ? rules.maxTailSpread : rules.maxSpread
+  return isTail(metric) ? rules.maxTailSpread : rules.maxSpread
+}
+
+/** p90 and p99 rest on a tenth of a run's requests or fewer: wider tolerance, wider spread. */
+function isTail(metric: RunMetric): boolean {
+  return metric === 'p90' || metric === 'p99'
 }
 
 function valueOf(run: RunSummary, metric: RunMetric): number {
